@@ -8,6 +8,8 @@ A completion row is a task record plus `completion` (the model's full text).
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 KINDS = ("math", "countdown", "code")
@@ -36,3 +38,12 @@ R1_ZERO_TEMPLATE = (
 
 def r1_zero_prompt(prompt: str) -> str:
     return R1_ZERO_TEMPLATE.format(prompt=prompt)
+
+
+# A completion "reflects" when its reasoning re-checks itself: a checking step or a "wait" that catches an error.
+# The base corpus holds these at a low rate; eval measures their rate; R1-Zero should raise it.
+REFLECTION_RE = re.compile(r"\b(wait|let me check|check:|re-?check|verify)\b", re.IGNORECASE)
+
+
+def reflects(text: str) -> bool:
+    return bool(REFLECTION_RE.search(text or ""))
