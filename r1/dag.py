@@ -1,0 +1,145 @@
+"""The pipeline DAG, declared once.
+
+Both front-ends are built from this table: the Snakefile's rules take their inputs, outputs and shell command from
+it (rules/common.smk), and `dvc.yaml` is generated from it (`r1 dag --write`; a test fails when the committed file
+drifts). Each stage lists its own code, exactly the params sections it reads, and its outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from r1 import paths
+
+# Library code every stage imports: an edit to it reruns everything, as it should.
+SHARED_CODE = ("r1/config.py", "r1/artifacts.py", "r1/schema.py", "r1/paths.py")
+VERIFIER_CODE = ("r1/rewards.py", "r1/verifiers")
+MODEL_CODE = ("r1/modeling.py",)
+GENERATE_CODE = ("r1/generate.py",)
+PROFILE_FILE = "configs/{profile}.yaml"
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    module: str  # python -m r1.<module>
+    code: tuple[str, ...]  # its own code (and the library code it uses)
+    params: tuple[str, ...]  # top-level params sections it reads
+    deps: tuple[str, ...] = ()  # artifacts it consumes
+    outs: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()  # outputs that are DVC metrics (not cached)
+    args: str = ""
+    gpu: bool = False  # declares GPU resources at full scale
+
+    def command(self, profile: str) -> str:
+        extra = f" {self.args}" if self.args else ""
+        return f"python -m r1.{self.module}{extra} --profile {profile}"
+
+    def all_deps(self, profile: str) -> list[str]:
+        return [*self.deps, *self.code, *SHARED_CODE, PROFILE_FILE.format(profile=profile)]
+
+    @property
+    def all_outs(self) -> list[str]:
+        return [*self.outs, *self.metrics]
+
+
+def stages(eval_models: list[str]) -> list[Stage]:
+    tasks = str(paths.TASKS)
+    eval_stages = [
+        Stage(
+            name=f"eval_{model}",
+            module="eval",
+            args=f"--model {model}",
+            code=("r1/eval.py", *GENERATE_CODE, *MODEL_CODE, *VERIFIER_CODE),
+            params=("seed", "eval", "generation"),
+            deps=(str(paths.model_dir(model)), tasks),
+            outs=(str(paths.EVAL / f"{model}.json"), str(paths.EVAL / f"{model}.samples.parquet")),
+            gpu=True,
+        )
+        for model in eval_models
+    ]
+    return [
+        Stage(
+            name="tasks",
+            module="tasks",
+            code=("r1/tasks.py", "r1/families", "r1/decontam.py", "r1/quality.py"),
+            params=("seed", "tasks"),
+            outs=(tasks,),
+        ),
+        Stage(
+            name="base",
+            module="base",
+            code=("r1/base.py", "r1/corpus.py", *MODEL_CODE),
+            params=("seed", "base"),
+            deps=(tasks,),
+            outs=(str(paths.BASE),),
+            gpu=True,
+        ),
+        Stage(
+            name="r1_zero",
+            module="r1_zero",
+            code=("r1/r1_zero.py", "r1/grpo.py", *MODEL_CODE, *VERIFIER_CODE),
+            params=("seed", "r1_zero"),
+            deps=(str(paths.BASE), tasks),
+            outs=(str(paths.R1_ZERO),),
+            gpu=True,
+        ),
+        *eval_stages,
+        Stage(
+            name="eval",
+            module="report",
+            code=("r1/report.py",),
+            params=("eval",),
+            deps=tuple(str(paths.EVAL / f"{m}.json") for m in eval_models)
+            + tuple(str(paths.model_dir(m)) for m in eval_models if m != "base"),
+            outs=(str(paths.EVAL_MD), str(paths.PLOTS)),
+            metrics=(str(paths.EVAL_JSON),),
+        ),
+    ]
+
+
+# Curves `dvc plots show` draws: (file, x, y columns, title).
+PLOTS = [
+    (str(paths.R1_ZERO / "metrics.tsv"), "step", ["reward", "accuracy"], "R1-Zero: reward and accuracy per step"),
+    (str(paths.R1_ZERO / "metrics.tsv"), "step", ["completion_length"], "R1-Zero: mean completion length per step"),
+    (str(paths.R1_ZERO / "metrics.tsv"), "step", ["reflection_rate"], "R1-Zero: share of completions that reflect"),
+    (str(paths.BASE / "curve.tsv"), "step", ["loss"], "Base pretraining loss"),
+]
+
+
+def dvc_yaml(eval_models: list[str]) -> dict:
+    """dvc.yaml as a mapping. The profile is a params key, so `dvc exp run -S profile=ci` switches scale."""
+    out: dict = {"stages": {}}
+    for stage in stages(eval_models):
+        spec: dict = {"cmd": stage.command("${profile}"), "deps": stage.all_deps("${profile}"),
+                      "params": ["profile", *stage.params]}
+        if stage.outs:
+            spec["outs"] = list(stage.outs)
+        if stage.metrics:
+            spec["metrics"] = [{m: {"cache": False}} for m in stage.metrics]
+        out["stages"][stage.name] = spec
+    out["plots"] = [
+        {path.replace(".tsv", "") + "_" + "_".join(y): {"template": "linear", "x": x, "y": {path: y}, "title": title}}
+        for path, x, y, title in PLOTS
+    ]
+    return out
+
+
+HEADER = "# Generated from r1/dag.py by `r1 dag --write`; do not edit by hand (tests/test_dag.py checks for drift).\n"
+
+
+def render_dvc_yaml(eval_models: list[str]) -> str:
+    return HEADER + yaml.safe_dump(dvc_yaml(eval_models), sort_keys=False, width=120)
+
+
+def write_dvc_yaml(root: Path, eval_models: list[str]) -> Path:
+    target = root / "dvc.yaml"
+    target.write_text(render_dvc_yaml(eval_models))
+    return target
+
+
+def by_name(eval_models: list[str]) -> dict[str, Stage]:
+    return {s.name: s for s in stages(eval_models)}
