@@ -1,0 +1,105 @@
+"""DVC front-end: reproduce, no-op, precise invalidation, push/pull byte-identical, remote corruption, kills."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from pipeline_util import BIN, copy_repo, env, run
+from r1.artifacts import hash_path
+
+DVC = str(BIN / "dvc")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    repo = copy_repo(tmp_path_factory.mktemp("dvc"))
+    remote = tmp_path_factory.mktemp("remote")
+    run([DVC, "remote", "add", "-f", "-d", "local", str(remote)], repo)
+    run([DVC, "repro"], repo)
+    run(["git", "add", "-A"], repo)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "build"], repo)
+    return repo, remote
+
+
+def _lock_outs(repo):
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    return {o["path"]: o["md5"] for s in lock["stages"].values() for o in s.get("outs", [])}
+
+
+def test_second_repro_runs_nothing(built):
+    repo, _ = built
+    out = run([DVC, "repro"], repo).stdout
+    assert "Running stage" not in out, out
+    assert "up to date" in run([DVC, "status"], repo).stdout
+
+
+def test_param_change_invalidates_exactly_the_readers(built):
+    repo, _ = built
+    params = repo / "params.yaml"
+    original = params.read_text()
+    try:
+        params.write_text(original.replace("decontam_ngram: 8", "decontam_ngram: 9"))
+        status = run([DVC, "status", "--json"], repo).stdout
+    finally:
+        params.write_text(original)
+    import json
+
+    assert set(json.loads(status)) == {"tasks"}
+
+
+def test_push_clone_pull_gives_the_same_bytes(built, tmp_path):
+    repo, _ = built
+    run([DVC, "push"], repo)
+    clone = tmp_path / "clone"
+    run(["git", "clone", "-q", str(repo), str(clone)], tmp_path)
+    run([DVC, "pull"], clone)
+    outs = _lock_outs(clone)
+    assert outs
+    for path in outs:
+        assert hash_path(clone / path) == hash_path(repo / path), path
+    assert "up to date" in run([DVC, "status"], clone).stdout
+    gen = run(["python", "-c", "from r1.modeling import load_model_and_tokenizer as l; m, t = l('models/r1_zero'); "
+               "ids = t('User: 2 + 3', return_tensors='pt').input_ids; "
+               "print(t.decode(m.generate(ids, max_new_tokens=8, do_sample=False)[0]))"], clone)
+    assert gen.stdout.strip()
+
+
+def test_corrupted_remote_file_is_detected_on_pull(built, tmp_path):
+    repo, remote = built
+    run([DVC, "push"], repo)
+    victims = sorted(p for p in remote.rglob("*") if p.is_file() and p.stat().st_size > 1000)
+    victim = victims[0]
+    original = victim.read_bytes()
+    try:
+        victim.write_bytes(b"corrupt" + original[7:])
+        clone = tmp_path / "clone"
+        run(["git", "clone", "-q", str(repo), str(clone)], tmp_path)
+        pulled = run([DVC, "pull"], clone, check=False)
+        assert pulled.returncode != 0, "a corrupted remote file was used silently"
+    finally:
+        victim.write_bytes(original)
+
+
+@pytest.mark.parametrize("stage, out, wait_for", [("tasks", "data/tasks", "data"), ("base", "models/base", "models")])
+def test_sigkill_mid_write_leaves_nothing_that_looks_complete(built, tmp_path, stage, out, wait_for):
+    # tasks on the default profile: large enough that the kill lands while the artifact is being written
+    repo = copy_repo(tmp_path / "kill", profile="default" if stage == "tasks" else "ci")
+    if stage == "base":
+        run(["python", "-m", "r1.tasks"], repo)
+    proc = subprocess.Popen(["python", "-m", f"r1.{stage}"], cwd=repo, env=env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not any((repo / wait_for).glob(f".{out.split('/')[-1]}.tmp-*")):
+        time.sleep(0.002)
+    assert proc.poll() is None, "the stage finished before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (repo / out).exists(), f"{out} looks complete after a SIGKILL"
+    run(["python", "-m", f"r1.{stage}"], repo)
+    assert (repo / out / "manifest.json").exists()
