@@ -12,7 +12,7 @@ not be scored" (TRL skips it). `REWARDS[name].details(...)` gives `Score(value, 
   format                1 if the text is `<think>...</think>` then `<answer>...</answer>` and nothing else, else 0
   tag_count             0.25 per think/answer tag present exactly once (open-r1)
   language_consistency  share of chain-of-thought words in the target language's script (R1; `language` column or
-                        option, default "en")
+                        option target_language, default "en")
   code_speed            for correct code, min(1, reference time / candidate time); 0 if incorrect; None without a
                         `reference` or for other kinds
   repetition_penalty    -(share of repeated word n-grams) * |max_penalty| (open-r1; options ngram_size=3,
@@ -84,11 +84,11 @@ def tag_count_reward(completions: list, **_) -> list[Score]:
     return [Score(v, None if v == 1.0 else "tags_missing_or_repeated") for v in map(tag_count, completions)]
 
 
-def language_consistency(completions: list, language: str = "en", **kwargs) -> list[Score]:
+def language_consistency(completions: list, target_language: str = "en", **kwargs) -> list[Score]:
     from r1.verifiers.language import consistency
 
     langs = _col(kwargs, "language", len(completions))
-    return [consistency(c, lang or language) for c, lang in zip(completions, langs)]
+    return [consistency(c, lang or target_language) for c, lang in zip(completions, langs)]
 
 
 def code_speed(completions: list, **kwargs) -> list[Score]:

@@ -11,6 +11,7 @@ Speed (`code_speed`): for correct code, min(1, reference time / candidate time) 
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections import OrderedDict
 from functools import lru_cache
@@ -27,7 +28,7 @@ CODE_HINTS = re.compile(r"[{};]\s*$|^\s*(?:function|def|class|int|void|let|const
 BLOCKED = {"PermissionError", "OSError", "ConnectionError", "ConnectionRefusedError", "gaierror", "herror",
            "TimeoutError", "BlockingIOError", "InterruptedError", "ProcessLookupError", "ChildProcessError"}  # fmt: skip
 LIMIT_REASONS = {"MemoryError": "memory", "RecursionError": "recursion"}
-TIMEOUT = 3.0
+TIMEOUT = float(os.environ.get("R1_CODE_TIMEOUT", 3.0))  # wall-clock seconds per run (CPU limit the same); R1_CODE_TIMEOUT overrides
 
 
 class BadTests(ValueError):
@@ -110,10 +111,10 @@ def classify(completion) -> tuple[str | None, Score | None]:
     return src, None
 
 
-def job_for(src: str, tests: str, entry_point: str, timed: bool = False, timeout: float = TIMEOUT) -> dict:
+def job_for(src: str, tests: str, entry_point: str, timed: bool = False) -> dict:
     setup, items, _ = split_tests(tests)
     return {"code": src, "entry_point": entry_point, "setup": setup, "tests": list(items), "time": timed,
-            "timeout": timeout}  # fmt: skip
+            "timeout": TIMEOUT}  # fmt: skip
 
 
 def judge(result: dict, tests: str) -> tuple[Score, int, int]:
@@ -159,7 +160,7 @@ _CACHE_SIZE = 4096
 def run_jobs(jobs: list[dict]) -> list[dict | Exception]:
     from r1.verifiers.pool import pool
 
-    keys = [(j["code"], j["entry_point"], j["setup"], tuple(j["tests"]), j["time"]) for j in jobs]
+    keys = [(j["code"], j["entry_point"], j["setup"], tuple(j["tests"]), j["time"], j["timeout"]) for j in jobs]
     todo = [i for i, k in enumerate(keys) if k not in _RESULTS]
     fresh = pool("code").map("r1.verifiers.sandbox:run_batch", [jobs[i] for i in todo], chunk=4) if todo else []
     out = {}

@@ -70,8 +70,8 @@ def _mount(src, target, fstype, flags, data=None) -> None:
 
 # ---- zygote setup -----------------------------------------------------------------------------------------------
 def _keep_paths() -> list[str]:
+    """What stays visible inside hidden dirs: the Python installation(s) and the r1 package (not the project)."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.dirname(__file__))}
-    paths.update(p for p in sys.path if p and os.path.isdir(p))
     return sorted({os.path.realpath(p) for p in paths})
 
 
@@ -102,7 +102,7 @@ def init_zygote() -> dict:
     try:
         _check(LIBC.unshare(CLONE_NEWNS), "unshare(mount)")
         _mount(None, "/", None, MS_REC | MS_PRIVATE)
-        ISOLATION["mountns"] = True
+        ISOLATION["mountns"] = ISOLATION["pidns"] = True
     except OSError as e:
         print(f"sandbox: mount namespace unavailable ({e}); files outside the sandbox dir are not hidden", file=sys.stderr)
         return ISOLATION
@@ -367,3 +367,8 @@ def make_plain():
         raise TypeError(f"returned a {t.__name__}, not a plain builtin value")
 
     return check
+
+
+def isolation(_=None) -> dict:
+    """What this zygote achieved (see ISOLATION)."""
+    return dict(ISOLATION)
