@@ -3,6 +3,7 @@
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -174,3 +175,27 @@ def test_expected_values_never_enter_the_sandbox():
         "    return None\n"
     )
     assert run([src])[0].value < 0.5
+
+
+def test_fallback_without_namespaces_still_judges_and_kills():
+    """Where namespaces are unavailable (R1_SANDBOX_ISOLATION=none simulates it): process group + temp dir."""
+    script = (
+        "import os\nfrom r1.verifiers import code\nfrom r1.verifiers.pool import pool\ncode.TIMEOUT = 1.0\n"
+        "print(pool('code').call('r1.verifiers.sandbox:isolation', None)['mountns'])\n"
+        "srcs = ['def f(xs):\\n    return [42] + sorted(xs)\\n', 'def f(xs):\\n    return xs\\n',\n"
+        "        'while True:\\n    pass\\ndef f(xs):\\n    return xs\\n',\n"
+        "        'import os, time\\nif os.fork() == 0:\\n    time.sleep(30)\\ndef f(xs):\\n    return [42] + sorted(xs)\\n']\n"
+        "comps = ['```python\\n' + s + '```' for s in srcs]\n"
+        f"res = code.verify_code(comps, [{TESTS!r}] * 4, ['f'] * 4)\n"
+        "print([s.reason for s, _ in res])\n"
+    )
+    env = {**os.environ, "R1_SANDBOX_ISOLATION": "none"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines == ["False", "[None, 'tests_failed', 'timeout', None]"]
+    time.sleep(0.2)
+    ps = subprocess.run(["ps", "-eo", "ppid=,args="], capture_output=True, text=True).stdout.splitlines()
+    strays = [p for p in ps if "r1.verifiers.pool code" in p and int(p.split()[0]) != os.getpid()]
+    assert strays == []  # the subprocess's zygotes exited, and the forked sleeper went down with its group

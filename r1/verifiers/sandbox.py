@@ -50,7 +50,8 @@ PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 WRITABLE_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 WORKDIR = "/tmp/sandbox"
 MAX_OUTPUT = 4 << 20
-DEFAULTS = {"timeout": 3.0, "memory_mb": 1024, "nproc": 32, "fsize_mb": 16, "nofile": 64}
+# Per run. Worst case memory is nproc x memory_mb per zygote (RLIMIT_AS is per process): 8 x 768 MiB, 12 GiB for two.
+DEFAULTS = {"timeout": 3.0, "memory_mb": 768, "nproc": 8, "fsize_mb": 16, "nofile": 64}
 
 # What this zygote actually achieved; filled by init_zygote() and returned with every result.
 ISOLATION = {"netns": False, "mountns": False, "pidns": False, "setuid": False, "hidden": []}
@@ -91,7 +92,7 @@ def _hide(directory: str, keep: list[str], stage: str) -> None:
 
 def init_zygote() -> dict:
     """Isolate this worker once: no network, the project dir / cwd / home hidden. Best effort; records what worked."""
-    if os.geteuid() != 0:
+    if os.geteuid() != 0 or os.environ.get("R1_SANDBOX_ISOLATION") == "none":  # "none": test the fallback
         return ISOLATION
     ISOLATION["setuid"] = True
     try:
@@ -112,6 +113,7 @@ def init_zygote() -> dict:
     hide = sorted(d for d in hide if os.path.isdir(d) and d != "/")
     hide = [d for d in hide if not any(d != o and d.startswith(o + "/") for o in hide)]  # outermost only
     hide = [d for d in hide if not any(k == d or d.startswith(k + "/") for k in keep)]  # never hide python itself
+    d = "/tmp"
     try:
         _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=1m")  # private staging area
         for i, d in enumerate(hide):
@@ -119,6 +121,11 @@ def init_zygote() -> dict:
             ISOLATION["hidden"].append(d)
     except OSError as e:
         print(f"sandbox: could not hide {d} ({e})", file=sys.stderr)
+    LIBC.umount2(b"/tmp", MNT_DETACH)  # drop the staging tmpfs
+    probe = run({"code": "def f():\n    return 1\n", "entry_point": "f", "setup": "", "tests": [("value", "f()")]})
+    if probe.get("results", {}).get(0) != ("value", "1"):  # per-run namespaces refused: fall back, and say so
+        print(f"sandbox: per-run namespaces failed ({probe}); using the process-group fallback", file=sys.stderr)
+        ISOLATION["mountns"] = ISOLATION["pidns"] = False
     return ISOLATION
 
 
@@ -152,10 +159,13 @@ def run(job: dict) -> dict:
             pass
         os._exit(code)
     os.close(w)
-    out, timed_out = _collect(r, pid, start + job["timeout"] + (2.0 if namespaced else 0.0))
-    _, status = os.waitpid(pid, 0)
-    if not namespaced:
+    deadline = start + job["timeout"] + (2.0 if namespaced else 0.0)
+    out, timed_out, status = _collect(r, pid, deadline, group=not namespaced)
+    if not namespaced:  # the run is over once its pipe closed: take its process group down with it
         _killpg(pid)
+    if status is None:
+        status = _reap(pid, deadline + 1.0)
+    if not namespaced:
         shutil.rmtree(tmpdir, ignore_errors=True)
     exit_code = os.waitstatus_to_exitcode(status)
     timed_out = timed_out or exit_code == 124 or exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU)
@@ -173,24 +183,44 @@ def _killpg(pgid: int) -> None:
         pass
 
 
-def _collect(r: int, pid: int, deadline: float) -> tuple[bytes, bool]:
-    """Read the verdict pipe until EOF (every process of the run gone) or the deadline."""
-    buf, timed_out = bytearray(), False
+def _reap(pid: int, deadline: float) -> int:
+    """Wait for A (it exits right after B, or at B's deadline); kill it if it overstays."""
+    pause = 0.0002
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+    os.kill(pid, signal.SIGKILL)
+    return os.waitpid(pid, 0)[1]
+
+
+def _collect(r: int, pid: int, deadline: float, group: bool) -> tuple[bytes, bool, int | None]:
+    """Read the verdict pipe until EOF (every process of the run gone) or the deadline; (output, timed out, status
+    of `pid` if it was reaped here). Without namespaces, the group is killed as soon as its leader exits."""
+    buf, timed_out, status = bytearray(), False, None
     while True:
         left = deadline - time.monotonic()
         if left <= 0 or len(buf) > MAX_OUTPUT:
             timed_out = left <= 0
             os.kill(pid, signal.SIGKILL)  # A's death kills B (PDEATHSIG) and so its namespace
-            if not ISOLATION["mountns"]:
+            if group:
                 _killpg(pid)
             break
-        if select.select([r], [], [], left)[0]:
+        if select.select([r], [], [], min(left, 0.05))[0]:
             chunk = os.read(r, 65536)
             if not chunk:
                 break
             buf += chunk
+        elif status is None:
+            done, st = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = st
+                if group:  # a child it left behind may still hold the pipe
+                    _killpg(pid)
     os.close(r)
-    return bytes(buf), timed_out
+    return bytes(buf), timed_out, status
 
 
 def parse_lines(out: bytes, nonce: str) -> dict:
@@ -334,11 +364,14 @@ def _harness(job, w, nonce, *, _write=os.write, _exec=exec, _compile=compile, _e
 
     passed = run_tests(True)
     if job.get("time") and passed == _len(tests):
-        reps, t0 = 0, _clock()
+        reps, t0, best = 0, _clock(), None  # the fastest of several reps: robust to a busy machine
         while reps < 200 and (reps < 3 or _clock() - t0 < 0.05):
+            t = _clock()
             run_tests(False)
+            t = _clock() - t
+            best = t if best is None or t < best else best
             reps += 1
-        report("time", (_clock() - t0) / reps)
+        report("time", best)
     report("done", _len(tests))
 
 
