@@ -150,3 +150,18 @@ def test_workers_stop_when_the_caller_exits():
     time.sleep(0.3)
     alive = [p for p in pids if os.path.exists(f"/proc/{p}") and "Z" not in open(f"/proc/{p}/stat").read().split()[2]]
     assert alive == []
+
+
+def test_a_dead_worker_is_replaced():
+    from r1.verifiers.pool import pool
+
+    acc = get("accuracy")
+    row = {"kind": ["code"], "tests": ["assert f() == 1"], "entry_point": ["f"]}
+    assert acc(["```python\ndef f():\n    return 1\n```"], **row) == [1.0]
+    for w in list(pool("code").workers):
+        w.proc.kill()
+        w.proc.wait()
+    # the chunk sent to a dead worker fails as None (verifier_error), never as a wrong score; the next call works
+    first = acc(["```python\ndef f():\n    return 1 + 0\n```"], **row)
+    assert first in ([None], [1.0])
+    assert acc(["```python\ndef f():\n    return 2 - 1\n```"], **row) == [1.0]

@@ -28,6 +28,8 @@ def test_fast_path_equivalences(gold, pred):
 def test_fast_path_rejects_and_defers():
     assert vmath.fast_verify("0.5", "0.51") is False
     assert vmath.fast_verify(r"\sqrt{2}", "1.41") is None  # needs math-verify
+    assert vmath.fast_verify("5", "5x") is None  # algebra, not a unit
+    assert vmath.fast_verify("5", "5cm") is True
 
 
 @pytest.mark.parametrize(

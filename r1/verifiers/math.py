@@ -13,7 +13,8 @@ from fractions import Fraction
 from r1.verifiers import Score
 
 UNIT_WORDS = re.compile(r"\\(?:text|mathrm|textbf|mbox|operatorname)\s*\{[^{}]*\}")
-NUMBER_RE = re.compile(r"^([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*(?:[a-zA-Z][a-zA-Z .²³/]*)?$")
+# a number, then optionally a unit word of 2+ letters ("5 cm", "5cm"; not "5x", which is algebra)
+NUMBER_RE = re.compile(r"^([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*(?:[a-zA-Z]{2,}[a-zA-Z .²³/]*)?$")
 FRAC_RE = re.compile(r"^([-+]?)\\[dt]?frac\{([-+]?\d+)\}\{([-+]?\d+)\}$")
 SLASH_RE = re.compile(r"^([-+]?\d+)\s*/\s*([-+]?\d+)$")
 REL_TOL = 1e-6  # math-verify's default float rounding is 6 digits

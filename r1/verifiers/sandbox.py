@@ -20,6 +20,27 @@ with a random nonce; the caller requires all N verdicts. Tests of the form `asse
 the sandbox only sees `<expr>` and reports its value; the expected literal never enters the sandbox and the
 comparison (type-strict) happens in the caller. So `sys.exit(0)`, `os._exit`, printing "OK", overriding `__eq__`,
 patching builtins and a completion that breaks the test file all fail.
+
+What is blocked here (root, Linux with namespaces; tests/test_sandbox.py checks each):
+  - network: the zygote's own network namespace has only a loopback that is down; TCP/UDP to anywhere, the host's
+    127.0.0.1 included, fails (abstract unix sockets are per namespace too)
+  - files: the candidate runs as uid 100000+zygote pid, so root-owned files cannot be written or deleted; every
+    world-writable dir is a fresh tmpfs of its own mount namespace, discarded with it; the project dir, the cwd,
+    /root and /home are covered by an empty tmpfs (only the Python installation and r1/ stay visible), so task data
+    and secrets cannot be read
+  - processes: RLIMIT_NPROC (8) is enforced because the uid is not root; the run is PID 1 of its own PID namespace,
+    so it cannot see or signal anything outside, and everything it spawned dies with it (setsid does not escape)
+  - resources: wall clock (default 3 s), RLIMIT_CPU, RLIMIT_AS (768 MiB per process), RLIMIT_FSIZE (16 MiB), tmpfs
+    64 MiB, RLIMIT_NOFILE 64, no core files, no_new_privs (setuid binaries do not elevate); env scrubbed, stdin
+    /dev/null, stdout/stderr discarded
+What is not blocked: reading world-readable files elsewhere (/etc, /usr, /work/shared ...); using the CPU up to its
+limits; memory up to nproc x RLIMIT_AS (8 x 768 MiB per zygote: RLIMIT_AS is per process, no cgroup is used);
+filesystem unix sockets writable by any uid. A determined adversary who walks the harness's frames (sys._getframe,
+gc) can find the nonce and forge "ok" for general `assert` tests, or patch a module the tests import (math.isclose);
+`assert <expr> == <literal>` tests stay unforgeable. No seccomp.
+Without root or namespaces (R1_SANDBOX_ISOLATION=none simulates it): rlimits, a new session killed as a process
+group (as soon as the run ends; a process that calls setsid escapes), a temp dir removed after; network, files and
+other processes are NOT protected, and as root RLIMIT_NPROC is not enforced. `isolation()` reports what holds.
 """
 
 from __future__ import annotations
