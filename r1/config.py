@@ -170,6 +170,179 @@ class GenerationConfig:
     device: Literal["auto", "cpu", "cuda"]
 
 
+# Part 2: everything after R1-Zero.
+
+
+@dataclass(frozen=True)
+class SFTStageConfig:
+    """An SFT stage (`cold_start_sft`, `sft`, `distill`): TRL's SFTTrainer on prompt-completion pairs, loss on the
+    completion only. TRL's defaults moved between versions, so every setting is a params key."""
+
+    num_train_epochs: float
+    max_steps: int = field(metadata={"help": "-1: the epochs decide; > 0: a cap on optimizer steps"})
+    max_minutes: float = field(metadata={"help": "wall-clock cap; stops early, saving the model"})
+    per_device_train_batch_size: int
+    gradient_accumulation_steps: int
+    learning_rate: float
+    lr_scheduler_type: str
+    warmup_ratio: float
+    weight_decay: float
+    max_grad_norm: float
+    max_length: int = field(metadata={"help": "tokens per example (prompt + completion); longer ones are cut"})
+    packing: bool
+    completion_only_loss: bool = field(metadata={"help": "loss on completion tokens only (prompt tokens masked)"})
+    logging_steps: int
+    save_steps: int = field(metadata={"help": "checkpoint interval (resumable, in cache/<stage>)"})
+    bf16: bool
+
+    def __post_init__(self):
+        if self.num_train_epochs <= 0:
+            raise ConfigError("num_train_epochs: must be positive")
+        if self.max_steps == 0 or self.max_steps < -1:
+            raise ConfigError("max_steps: -1 (epochs decide) or a positive cap")
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            raise ConfigError("warmup_ratio: must lie in [0, 1)")
+
+
+@dataclass(frozen=True)
+class ColdStartConfig:
+    """`cold_start`: readable long-CoT examples. R1-Zero samples on train prompts that are correct, well formed and
+    language-consistent, rewritten as `|special_token|<reasoning>|special_token|<summary>`; topped up with the tasks'
+    own worked solutions rewritten the same way when R1-Zero yields too few."""
+
+    n_prompts: int = field(metadata={"help": "train prompts sampled from R1-Zero"})
+    samples_per_prompt: int
+    max_per_prompt: int = field(metadata={"help": "correct samples kept per prompt (distinct)"})
+    temperature: float
+    top_p: float
+    max_new_tokens: int
+    batch_size: int = field(metadata={"help": "sequences per generate call"})
+    min_language_consistency: float = field(metadata={"help": "drop samples whose CoT scores below this"})
+    target_size: int = field(metadata={"help": "examples in the set (R1: thousands)"})
+    topup: Literal["none", "solutions"] = field(
+        metadata={"help": "solutions: fill up to target_size with the tasks' solution traces, rewritten readable"})
+    min_size: int = field(metadata={"help": "quality gate: fewer examples fail the stage"})
+
+    def __post_init__(self):
+        if self.max_per_prompt > self.samples_per_prompt:
+            raise ConfigError("max_per_prompt: larger than samples_per_prompt")
+        if self.min_size > self.target_size:
+            raise ConfigError("min_size: larger than target_size")
+
+
+@dataclass(frozen=True)
+class ReasoningSetConfig:
+    """`reasoning_set`: rejection sampling from the interim model, in shards (each its own job, resumable by chunk),
+    verified by the reward registry, filtered, deduplicated and merged."""
+
+    n_shards: int = field(metadata={"help": "shard jobs; default and ci must agree (dvc.yaml is generated once)"})
+    prompts_per_shard: int = field(metadata={"help": "train prompts each shard samples (train set cycled if short)"})
+    chunk_prompts: int = field(metadata={"help": "prompts per resumable chunk inside a shard"})
+    samples_per_prompt: int = field(metadata={"help": "n samples per prompt"})
+    max_per_prompt: int = field(metadata={"help": "correct, filtered samples kept per prompt"})
+    temperature: float
+    top_p: float
+    max_new_tokens: int
+    batch_size: int = field(metadata={"help": "sequences per generate call"})
+    max_minutes_per_shard: float = field(metadata={"help": "wall-clock cap per shard; a capped shard keeps what "
+                                                               "it verified"})
+    min_language_consistency: float = field(metadata={"help": "mixed-language filter: CoT score below this drops"})
+    max_paragraph_chars: int = field(metadata={"help": "over-long paragraph filter"})
+    near_dup_threshold: float = field(metadata={"help": "word-shingle Jaccard at or above this is a near duplicate"})
+    shingle_words: int
+    target_size: int = field(metadata={"help": "merged set is capped here (R1: ~600k)"})
+    min_size: int = field(metadata={"help": "quality gate on the merged set"})
+
+    def __post_init__(self):
+        if self.n_shards < 1:
+            raise ConfigError("n_shards: at least 1")
+        if self.max_per_prompt > self.samples_per_prompt:
+            raise ConfigError("max_per_prompt: larger than samples_per_prompt")
+        if not 0.0 < self.near_dup_threshold <= 1.0:
+            raise ConfigError("near_dup_threshold: must lie in (0, 1]")
+
+
+@dataclass(frozen=True)
+class NonReasoningConfig:
+    """`non_reasoning_set`: writing, factual QA, self-cognition, translation. Synthetic on small profiles; at full
+    scale read from a local parquet/JSONL with `prompt` and `completion` (and optionally `category`) columns."""
+
+    source: Literal["synthetic", "path"]
+    path: str | None = field(metadata={"help": "local .parquet or .jsonl (source: path)"})
+    n_examples: int = field(metadata={"help": "synthetic examples; with a path, a cap (R1: ~200k)"})
+    categories: dict[str, float] = field(metadata={"help": "category -> share (writing, factual_qa, "
+                                                           "self_cognition, translation)"})
+    cot_share: float = field(metadata={"help": "share of examples given a short chain of thought"})
+    min_size: int
+
+    def __post_init__(self):
+        if self.source == "path" and not self.path:
+            raise ConfigError("path: required when source is 'path'")
+        unknown = set(self.categories) - set(NON_REASONING_CATEGORIES)
+        if unknown:
+            raise ConfigError(f"categories: unknown {sorted(unknown)}; known: {list(NON_REASONING_CATEGORIES)}")
+        if not 0.0 <= self.cot_share <= 1.0:
+            raise ConfigError("cot_share: must lie in [0, 1]")
+
+
+NON_REASONING_CATEGORIES = ("writing", "factual_qa", "self_cognition", "translation")
+
+
+@dataclass(frozen=True)
+class RewardModelsConfig:
+    """`reward_models`: helpfulness (scores the final summary) and harmlessness (scores the whole response), each a
+    sequence classifier on the base's backbone, trained with TRL's RewardTrainer on preference pairs."""
+
+    source: Literal["synthetic", "path"]
+    helpfulness_path: str | None = field(metadata={"help": "local parquet/JSONL: prompt, chosen, rejected"})
+    harmlessness_path: str | None
+    n_pairs: int = field(metadata={"help": "synthetic pairs per model; with paths, a cap"})
+    heldout_share: float = field(metadata={"help": "pairs kept out of training to measure accuracy"})
+    min_accuracy: float = field(metadata={"help": "quality gate: held-out pair accuracy below this fails"})
+    num_train_epochs: float
+    max_steps: int
+    max_minutes: float = field(metadata={"help": "wall-clock cap per model"})
+    per_device_train_batch_size: int
+    gradient_accumulation_steps: int
+    learning_rate: float
+    lr_scheduler_type: str
+    warmup_ratio: float
+    weight_decay: float
+    max_length: int
+    center_rewards_coefficient: float | None
+    logging_steps: int
+    bf16: bool
+
+    def __post_init__(self):
+        if self.source == "path" and not (self.helpfulness_path and self.harmlessness_path):
+            raise ConfigError("helpfulness_path: both paths are required when source is 'path'")
+        if not 0.0 < self.heldout_share < 1.0:
+            raise ConfigError("heldout_share: must lie in (0, 1)")
+
+
+@dataclass(frozen=True)
+class FinalConfig:
+    """`final`: the second RL stage. Reasoning prompts get rule rewards, general prompts the reward models; the
+    preference rewards switch on only for the last part of training (R1: the last 400 of 1,700 steps)."""
+
+    grpo: GRPOStageConfig = field(metadata={"help": "GRPO settings; its `rewards` are the rule rewards"})
+    preference_rewards: dict[str, float] = field(
+        metadata={"help": "reward model -> weight: helpfulness (judges the summary), harmlessness (whole response)"})
+    reasoning_prompts: int = field(metadata={"help": "train task prompts in the RL mix"})
+    general_prompts: int = field(metadata={"help": "general (non-reasoning) prompts in the RL mix"})
+    preference_from: float = field(metadata={"help": "fraction of max_steps after which preference rewards count"})
+
+    def __post_init__(self):
+        if not 0.0 <= self.preference_from < 1.0:
+            raise ConfigError("preference_from: must lie in [0, 1)")
+        unknown = set(self.preference_rewards) - set(PREFERENCE_REWARDS)
+        if unknown:
+            raise ConfigError(f"preference_rewards: unknown {sorted(unknown)}; known: {list(PREFERENCE_REWARDS)}")
+
+
+PREFERENCE_REWARDS = ("helpfulness", "harmlessness")  # r1.reward_models.MODEL_REWARDS
+
+
 @dataclass(frozen=True)
 class Params:
     """The whole params.yaml."""
@@ -181,6 +354,17 @@ class Params:
     base: BaseConfig
     r1_zero: GRPOStageConfig
     eval: EvalConfig
+    cold_start: ColdStartConfig
+    cold_start_sft: SFTStageConfig
+    reasoning_rl: GRPOStageConfig
+    reasoning_set: ReasoningSetConfig
+    non_reasoning_set: NonReasoningConfig
+    sft: SFTStageConfig
+    reward_models: RewardModelsConfig
+    final: FinalConfig
+    student_base: BaseConfig
+    distill: SFTStageConfig
+    rl_student: GRPOStageConfig
 
     def __post_init__(self):
         for i, name in enumerate(self.eval.models):
@@ -188,7 +372,9 @@ class Params:
                 raise ConfigError(f"eval.models[{i}]: unknown model {name!r}; known: {list(MODEL_STAGES)}")
 
 
-MODEL_STAGES = ("base", "r1_zero")
+MODEL_STAGES = ("base", "r1_zero",
+                # part 2
+                "cold_start_sft", "interim", "sft", "final", "student_base", "student", "rl_student")
 
 # --------------------------------------------------------------------------------------------------------------------
 # Loading and validation.

@@ -46,7 +46,8 @@ class Stage:
         return [*self.outs, *self.metrics]
 
 
-def stages(eval_models: list[str]) -> list[Stage]:
+def stages(eval_models: list[str], n_shards: int | None = None) -> list[Stage]:
+    """`n_shards`: reasoning-set shard jobs (None: the default profile's; Snakemake passes the active profile's)."""
     tasks = str(paths.TASKS)
     eval_stages = [
         Stage(
@@ -87,6 +88,7 @@ def stages(eval_models: list[str]) -> list[Stage]:
             outs=(str(paths.R1_ZERO),),
             gpu=True,
         ),
+        # PART2-HOOK
         *eval_stages,
         Stage(
             name="eval",
@@ -97,6 +99,138 @@ def stages(eval_models: list[str]) -> list[Stage]:
             + tuple(str(paths.model_dir(m)) for m in eval_models if m != "base"),
             outs=(str(paths.EVAL_MD), str(paths.PLOTS)),
             metrics=(str(paths.EVAL_JSON),),
+        ),
+    ]
+
+
+def part2_stages(n_shards: int | None = None) -> list[Stage]:
+    """Everything after R1-Zero: cold start -> interim -> reasoning set (sharded) + non-reasoning set -> SFT -> final;
+    reward models; students (distilled, and RL-only from a student base pretrained like `base`)."""
+    from r1 import part2_paths as p2
+
+    if n_shards is None:
+        from r1 import config
+
+        n_shards = config.load().reasoning_set.n_shards
+    tasks, base = str(paths.TASKS), str(paths.BASE)
+    quality = ("r1/quality.py",)
+    sets = (str(p2.REASONING_SET), str(p2.NON_REASONING))
+    own = ("r1/part2_paths.py",)
+    grpo = ("r1/grpo.py", *MODEL_CODE, *VERIFIER_CODE, *own)
+    sft = ("r1/sft.py", *MODEL_CODE, *quality, *own)
+    shards = [
+        Stage(
+            name=p2.shard_stage(i),
+            module="reasoning_set",
+            args=f"--shard {i}",
+            code=("r1/reasoning_set.py", "r1/filters.py", "r1/cold_start.py", *quality, *GENERATE_CODE,
+                  *MODEL_CODE, *VERIFIER_CODE, *own),
+            params=("seed", "reasoning_set", "generation"),
+            deps=(str(p2.INTERIM), tasks),
+            outs=(str(p2.shard_dir(i)),),
+            gpu=True,
+        )
+        for i in range(n_shards)
+    ]
+    return [
+        Stage(
+            name="cold_start",
+            module="cold_start",
+            code=("r1/cold_start.py", "r1/filters.py", *quality, *GENERATE_CODE, *MODEL_CODE, *VERIFIER_CODE, *own),
+            params=("seed", "cold_start", "generation"),
+            deps=(str(paths.R1_ZERO), tasks),
+            outs=(str(p2.COLD_START),),
+            gpu=True,
+        ),
+        Stage(
+            name="cold_start_sft",
+            module="cold_start_sft",
+            code=("r1/cold_start_sft.py", *sft),
+            params=("seed", "cold_start_sft"),
+            deps=(base, str(p2.COLD_START)),
+            outs=(str(p2.COLD_START_SFT),),
+            gpu=True,
+        ),
+        Stage(
+            name="interim",  # the model's name (eval_interim, models/interim); the stage is reasoning RL
+            module="reasoning_rl",
+            code=("r1/reasoning_rl.py", *grpo),
+            params=("seed", "reasoning_rl"),
+            deps=(str(p2.COLD_START_SFT), tasks),
+            outs=(str(p2.INTERIM),),
+            gpu=True,
+        ),
+        *shards,
+        Stage(
+            name="reasoning_set",
+            module="reasoning_set",
+            args="--merge",
+            code=("r1/reasoning_set.py", "r1/filters.py", "r1/cold_start.py", *quality, *GENERATE_CODE,
+                  *MODEL_CODE, *VERIFIER_CODE, *own),
+            params=("seed", "reasoning_set"),
+            deps=tuple(str(p2.shard_dir(i)) for i in range(n_shards)),
+            outs=(str(p2.REASONING_SET),),
+        ),
+        Stage(
+            name="non_reasoning_set",
+            module="non_reasoning",
+            code=("r1/non_reasoning.py", *quality, *own),
+            params=("seed", "non_reasoning_set"),
+            outs=(str(p2.NON_REASONING),),
+        ),
+        Stage(
+            name="sft",
+            module="sft",
+            code=sft,
+            params=("seed", "sft"),
+            deps=(base, *sets),
+            outs=(str(p2.SFT),),
+            gpu=True,
+        ),
+        Stage(
+            name="reward_models",
+            module="reward_models",
+            code=("r1/reward_models.py", "r1/non_reasoning.py", *quality, *MODEL_CODE, *VERIFIER_CODE, *own),
+            params=("seed", "reward_models"),
+            deps=(base,),
+            outs=(str(p2.REWARD_MODELS),),
+            gpu=True,
+        ),
+        Stage(
+            name="final",
+            module="final",
+            code=("r1/final.py", "r1/reward_models.py", *grpo),
+            params=("seed", "final"),
+            deps=(str(p2.SFT), str(p2.REWARD_MODELS), tasks, str(p2.NON_REASONING)),
+            outs=(str(p2.FINAL),),
+            gpu=True,
+        ),
+        Stage(
+            name="student_base",
+            module="student_base",
+            code=("r1/student_base.py", "r1/base.py", "r1/corpus.py", *MODEL_CODE, *own),
+            params=("seed", "student_base"),
+            deps=(tasks,),
+            outs=(str(p2.STUDENT_BASE),),
+            gpu=True,
+        ),
+        Stage(
+            name="student",  # the distilled student (models/student); the stage is distillation by SFT
+            module="distill",
+            code=("r1/distill.py", *sft),
+            params=("seed", "distill"),
+            deps=(str(p2.STUDENT_BASE), *sets),
+            outs=(str(p2.STUDENT),),
+            gpu=True,
+        ),
+        Stage(
+            name="rl_student",
+            module="rl_student",
+            code=("r1/rl_student.py", *grpo),
+            params=("seed", "rl_student"),
+            deps=(str(p2.STUDENT_BASE), tasks),
+            outs=(str(p2.RL_STUDENT),),
+            gpu=True,
         ),
     ]
 
@@ -141,5 +275,5 @@ def write_dvc_yaml(root: Path, eval_models: list[str]) -> Path:
     return target
 
 
-def by_name(eval_models: list[str]) -> dict[str, Stage]:
-    return {s.name: s for s in stages(eval_models)}
+def by_name(eval_models: list[str], n_shards: int | None = None) -> dict[str, Stage]:
+    return {s.name: s for s in stages(eval_models, n_shards)}

@@ -1,0 +1,259 @@
+"""`cold_start` stage: a few thousand readable long-CoT examples for the cold-start SFT.
+
+    python -m r1.cold_start [--profile P]   ->  data/cold_start/{train.parquet, quality.json, stats.json, manifest}
+
+R1 collected R1-Zero outputs "in a readable format" and post-processed them. Here: sample R1-Zero on train prompts,
+keep the samples that are correct (the `accuracy` reward), well formed (`format`) and language-consistent
+(`language_consistency` of the CoT), at most `max_per_prompt` distinct ones per prompt; rewrite each into the readable
+pattern `|special_token| <reasoning, one step per line> |special_token| <summary>`. R1's other source, prompted long
+CoT, is the tasks' own worked solutions rewritten the same way (`topup: solutions`), used to reach `target_size` when
+R1-Zero yields too few. Every example is re-verified after the rewrite; a Great Expectations suite gates the write.
+
+Rows: the task record (`id`, `kind`, `prompt`, `answer`, `numbers`, `target`, `tests`, `entry_point`, `reference`)
+plus `completion` (readable) and `source` (r1_zero | solution). SFT stages prompt with the R1-Zero template, as eval.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+import time
+
+import polars as pl
+
+from r1 import paths, quality
+from r1 import part2_paths as p2
+from r1.artifacts import atomic_dir, run_stage, write_json, write_manifest
+from r1.config import Params
+from r1.schema import r1_zero_prompt
+from r1.verifiers.answer import SPECIAL, extract_answer, format_ok, reasoning_of, split_cold_start
+
+TASK_COLUMNS = ("id", "kind", "prompt", "answer", "numbers", "target", "tests", "entry_point", "reference")
+SOURCES = ("r1_zero", "solution")
+LEAD = {"math": "The answer is", "countdown": "The equation is", "code": "The solution is"}
+TAG_RE = re.compile(r"</?(?:think|answer)>")
+STEP_SPLIT_RE = re.compile(r"\n+|(?<=[.;])\s+(?=\S)")
+WORD_START_RE = re.compile(r"^[A-Za-z]")
+# A readable completion: reasoning, then a summary that holds the final answer in <answer> tags.
+READABLE_RE = re.compile(re.escape(SPECIAL) + r"(?:(?!<think>|</think>).)*\S(?:(?!<think>|</think>).)*"
+                         + re.escape(SPECIAL) + r".*<answer>.*\S.*</answer>\s*$", re.DOTALL)
+
+
+def log(msg: str) -> None:
+    print(f"[cold_start] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The readable pattern.
+
+
+def steps(reasoning: str) -> list[str]:
+    """The reasoning as steps: lines (or sentences), tags and blank runs removed, repeats collapsed."""
+    out: list[str] = []
+    for part in STEP_SPLIT_RE.split(TAG_RE.sub(" ", reasoning or "")):
+        step = " ".join(part.split()).rstrip(".;")
+        if step and (not out or out[-1] != step):
+            out.append(step)
+    return out
+
+
+def readable_reasoning(lines: list[str]) -> str:
+    """One step per line with connectives, so the CoT reads as prose in the target language (R1's readability)."""
+    out = []
+    for i, step in enumerate(lines):
+        if WORD_START_RE.match(step):  # already words ("wait, check: ...", "keep x if ..."): capitalise only
+            out.append(step[0].upper() + step[1:] + ".")
+        else:
+            out.append(("First, " if i == 0 else "Then ") + step + ".")
+    return "\n".join(out)
+
+
+def readable(reasoning_lines: list[str], answer: str, kind: str) -> str:
+    """`|special_token| reasoning |special_token| summary`, the summary holding `<answer> answer </answer>`."""
+    answer = (answer or "").strip()
+    body = readable_reasoning(reasoning_lines)
+    if kind != "code":
+        body += f"\nSo the result is {answer}."
+    return f"{SPECIAL} {body} {SPECIAL} {LEAD.get(kind, 'The answer is')} <answer> {answer} </answer>"
+
+
+def rewrite(completion: str, kind: str) -> str | None:
+    """An R1-Zero completion (`<think>..</think> <answer>..</answer>`) in the readable pattern; None if it has no
+    reasoning or no answer to carry over."""
+    if not format_ok(completion):
+        return None
+    answer = extract_answer(completion)
+    lines = steps(reasoning_of(completion))
+    if not answer or not lines:
+        return None
+    return readable(lines, answer, kind)
+
+
+def from_solution(solution: str, answer: str, kind: str) -> str | None:
+    """A task's worked solution + its answer in the readable pattern (R1's prompted long-CoT source)."""
+    lines = steps(solution)
+    return readable(lines, answer, kind) if lines and answer else None
+
+
+def readable_ok(text: str) -> bool:
+    """Well formed in the readable pattern: exactly two markers, a reasoning with words, an answer in the summary."""
+    return bool(text) and text.count(SPECIAL) == 2 and bool(READABLE_RE.match(text.strip())) \
+        and split_cold_start(text) is not None
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Sampling and selection.
+
+
+def sft_prompt(prompt: str) -> str:
+    """The prompt every model sees (eval prompts with the R1-Zero template too)."""
+    return r1_zero_prompt(prompt)
+
+
+def pick_prompts(train: pl.DataFrame, n: int, seed: int) -> pl.DataFrame:
+    n = min(n, len(train))
+    return train.sample(n=n, shuffle=True, seed=seed) if n else train.head(0)
+
+
+def explode_samples(tasks: pl.DataFrame, completions: list[list[str]]) -> pl.DataFrame:
+    """One row per (task, sample)."""
+    return tasks.with_columns(pl.Series("completion", completions, dtype=pl.List(pl.Utf8))).explode("completion")
+
+
+def score(df: pl.DataFrame, names: tuple[str, ...] = ("accuracy", "format", "language_consistency")) -> pl.DataFrame:
+    """Add one column per registry reward (value or null)."""
+    from r1 import rewards
+
+    if df.is_empty():
+        return df.with_columns([pl.lit(None, dtype=pl.Float64).alias(n) for n in names])
+    columns = {c: df[c].to_list() for c in TASK_COLUMNS if c in df.columns}
+    completions = df["completion"].to_list()
+    return df.with_columns([pl.Series(n, rewards.get(n)(completions, **columns), dtype=pl.Float64) for n in names])
+
+
+def select(scored: pl.DataFrame, min_language: float, max_per_prompt: int) -> pl.DataFrame:
+    """Correct, well-formed samples, rewritten readable; kept only if still language-consistent; distinct per prompt
+    up to `max_per_prompt`."""
+    ok = scored.filter((pl.col("accuracy") == 1.0) & (pl.col("format") == 1.0))
+    rewritten = [rewrite(c, k) for c, k in zip(ok["completion"], ok["kind"])]
+    ok = ok.with_columns(pl.Series("completion", rewritten, dtype=pl.Utf8)).filter(pl.col("completion").is_not_null())
+    ok = ok.unique(subset=["id", "completion"], keep="first", maintain_order=True)
+    ok = ok.with_columns(pl.int_range(pl.len()).over("id").alias("_nth")).filter(pl.col("_nth") < max_per_prompt)
+    ok = ok.drop("_nth", "accuracy", "format", "language_consistency")
+    ok = score(ok, ("accuracy", "language_consistency"))
+    return ok.filter((pl.col("accuracy") == 1.0) & (pl.col("language_consistency") >= min_language)) \
+        .drop("accuracy", "language_consistency").with_columns(pl.lit("r1_zero").alias("source"))
+
+
+def topup(train: pl.DataFrame, n: int, seed: int, min_language: float) -> pl.DataFrame:
+    """Up to `n` examples from the tasks' worked solutions, rewritten readable and verified."""
+    if n <= 0:
+        return train.head(0).select(TASK_COLUMNS).with_columns(pl.lit(None, dtype=pl.Utf8).alias("completion"),
+                                                              pl.lit("solution").alias("source"))
+    pool = train.sample(fraction=1.0, shuffle=True, seed=seed + 1).head(min(len(train), 2 * n))
+    texts = [from_solution(s, a, k) for s, a, k in zip(pool["solution"], pool["answer"], pool["kind"])]
+    pool = pool.select(TASK_COLUMNS).with_columns(pl.Series("completion", texts, dtype=pl.Utf8)) \
+        .filter(pl.col("completion").is_not_null())
+    pool = score(pool, ("accuracy", "language_consistency"))
+    pool = pool.filter((pl.col("accuracy") == 1.0) & (pl.col("language_consistency") >= min_language))
+    return pool.drop("accuracy", "language_consistency").head(n).with_columns(pl.lit("solution").alias("source"))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Quality gate.
+
+
+def expectations(min_size: int, max_size: int) -> list:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectTableRowCountToBeBetween(min_value=min_size, max_value=max_size),
+        gxe.ExpectColumnValuesToNotBeNull(column="id"),
+        gxe.ExpectColumnValuesToBeInSet(column="kind", value_set=["math", "countdown", "code"]),
+        gxe.ExpectColumnValuesToNotBeNull(column="prompt"),
+        gxe.ExpectColumnValuesToNotBeNull(column="completion"),
+        gxe.ExpectColumnValuesToMatchRegex(column="completion", regex=r"^\|special_token\|[\s\S]+\|special_token\|"),
+        gxe.ExpectColumnValuesToNotMatchRegex(column="completion", regex=r"<think>|</think>"),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["prompt", "completion"]),
+        gxe.ExpectColumnValuesToBeInSet(column="source", value_set=list(SOURCES)),
+    ]
+
+
+def validate(df: pl.DataFrame, min_size: int, max_size: int, min_language: float) -> quality.QualityReport:
+    """The GX suite plus computed checks: every example re-verified correct, readable and language-consistent."""
+    report = quality.check(df, "cold_start", expectations(min_size, max_size))
+    scored = score(df, ("accuracy", "language_consistency"))
+    bad = scored.filter((pl.col("accuracy") != 1.0) | pl.col("accuracy").is_null())
+    report.add("every_example_verified_correct", bad.is_empty(), observed=f"{len(bad)} not correct",
+               examples=bad["id"].to_list(), column="completion")
+    mixed = scored.filter(pl.col("language_consistency") < min_language)
+    report.add("every_cot_language_consistent", mixed.is_empty(), observed=f"{len(mixed)} below {min_language}",
+               examples=mixed["id"].to_list(), column="completion")
+    unreadable = [i for i, t in zip(df["id"], df["completion"]) if not readable_ok(t)]
+    report.add("every_example_readable", not unreadable, observed=f"{len(unreadable)} malformed",
+               examples=unreadable, column="completion")
+    return report
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def build(train: pl.DataFrame, model, cfg: Params) -> tuple[pl.DataFrame, dict]:
+    """The cold-start set from R1-Zero samples (+ solutions top-up) and per-step counts. `model`: a directory or a
+    (model, tokenizer) pair for r1.generate."""
+    from r1.generate import generate
+
+    cs, gen = cfg.cold_start, cfg.generation
+    started = time.time()
+    prompts = pick_prompts(train, cs.n_prompts, cfg.seed).select(TASK_COLUMNS)
+    completions = generate(model, [sft_prompt(p) for p in prompts["prompt"]], n=cs.samples_per_prompt,
+                           temperature=cs.temperature, top_p=cs.top_p, max_new_tokens=cs.max_new_tokens,
+                           batch_size=cs.batch_size, backend=gen.backend, seed=cfg.seed, device=gen.device,
+                           desc="cold_start")
+    samples = score(explode_samples(prompts, completions))
+    stats = {
+        "prompts": len(prompts), "samples": len(samples),
+        "correct": int((samples["accuracy"] == 1.0).sum()), "well_formed": int((samples["format"] == 1.0).sum()),
+        "sample_seconds": round(time.time() - started, 1),
+    }
+    chosen = select(samples, cs.min_language_consistency, cs.max_per_prompt).head(cs.target_size)
+    stats["from_r1_zero"] = len(chosen)
+    need = cs.target_size - len(chosen) if cs.topup == "solutions" else 0
+    extra = topup(train.filter(~pl.col("id").is_in(chosen["id"].to_list())), need, cfg.seed,
+                  cs.min_language_consistency)
+    stats["from_solutions"] = len(extra)
+    out = pl.concat([chosen, extra], how="vertical_relaxed") if len(extra) else chosen
+    out = out.unique(subset=["prompt", "completion"], keep="first", maintain_order=True)
+    stats["examples"] = len(out)
+    return out, stats
+
+
+def main(cfg: Params) -> None:
+    started = time.time()
+    train = pl.read_parquet(paths.TASKS / "train.parquet")
+    log(f"sampling R1-Zero on {min(cfg.cold_start.n_prompts, len(train))} train prompts x "
+        f"{cfg.cold_start.samples_per_prompt}")
+    df, stats = build(train, str(paths.R1_ZERO), cfg)
+    log(f"{stats}")
+    report = validate(df, cfg.cold_start.min_size, cfg.cold_start.target_size, cfg.cold_start.min_language_consistency)
+    log(report.summary())
+    quality.require(report)
+    with atomic_dir(p2.COLD_START) as out:
+        df.write_parquet(out / "train.parquet")
+        write_json(out / "quality.json", report.to_dict())
+        write_json(out / "stats.json", stats)
+        write_manifest(out, "cold_start", cfg, ["seed", "cold_start", "generation"],
+                       [paths.R1_ZERO, paths.TASKS], time.time() - started, extra={"stats": stats})
+    log(f"wrote {p2.COLD_START}: {len(df)} examples in {time.time() - started:.1f}s")
+
+
+def cli(argv: list[str] | None = None) -> None:
+    try:
+        run_stage("cold_start", main, argv)
+    except quality.QualityError as err:
+        sys.exit(f"r1.cold_start: QualityError: {err}")
+
+
+if __name__ == "__main__":
+    cli()

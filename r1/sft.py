@@ -1,0 +1,201 @@
+"""The SFT runner (TRL `SFTTrainer`), shared by `cold_start_sft`, `sft` and `distill`; and the `sft` stage itself.
+
+    python -m r1.sft [--profile P]   ->  models/sft: the base fine-tuned on the reasoning + non-reasoning sets (R1's
+                                         ~800k examples, 2 epochs at full scale)
+
+`train(init, examples, out_dir, cfg, ...)` fine-tunes the model in `init` on prompt-completion pairs (loss on the
+completion only), every TRL setting from the stage's params section. Prompts get the R1-Zero template, the same
+prompt eval uses. A wall-clock cap stops training early (the model is still saved). Checkpoints go to
+`cache/<stage>/<key>/`, keyed by the params and the inputs, each marked complete only after it is fully written; a
+rerun resumes from the newest complete one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+from r1 import paths, quality
+from r1 import part2_paths as p2
+from r1.artifacts import atomic_dir, hash_path, run_stage, write_json, write_manifest
+from r1.config import Params, SFTStageConfig, to_dict
+from r1.schema import r1_zero_prompt
+
+COMPLETE = "COMPLETE"  # marker written into a checkpoint once it is whole
+
+
+def log(stage: str, msg: str) -> None:
+    print(f"[{stage}] {msg}", file=sys.stderr, flush=True)
+
+
+def examples_frame(*frames: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """Prompt-completion pairs from datasets with raw `prompt` and `completion` columns, templated and shuffled."""
+    parts = [f.select("prompt", "completion") for f in frames if len(f)]
+    if not parts:
+        raise ValueError("no SFT examples: every input dataset is empty")
+    df = pl.concat(parts).with_columns(pl.col("prompt").map_elements(r1_zero_prompt, return_dtype=pl.Utf8))
+    return df.sample(fraction=1.0, shuffle=True, seed=seed)
+
+
+def checkpoint_key(cfg: SFTStageConfig, init: Path, examples: pl.DataFrame, seed: int) -> str:
+    """Checkpoints resume only into the same run: same params, same initial model, same data."""
+    digest = hashlib.md5(json.dumps([to_dict(cfg), seed], sort_keys=True).encode())
+    digest.update(hash_path(init).encode())
+    digest.update(str(examples.hash_rows().sum()).encode())
+    return digest.hexdigest()[:12]
+
+
+def latest_complete_checkpoint(work: Path) -> Path | None:
+    found = [p for p in work.glob("checkpoint-*") if (p / COMPLETE).exists()]
+    return max(found, key=lambda p: int(p.name.split("-")[-1])) if found else None
+
+
+def _callbacks(max_minutes: float, stage: str, curve: list):
+    from transformers import TrainerCallback
+
+    class WallClock(TrainerCallback):
+        """Stop after `max_minutes` of training (this run's), keeping what was learnt."""
+
+        def on_train_begin(self, args, state, control, **kw):
+            self.start = time.time()
+
+        def on_step_end(self, args, state, control, **kw):
+            if time.time() - self.start > max_minutes * 60:
+                if not getattr(self, "said", False):
+                    log(stage, f"wall-clock cap {max_minutes} min reached at step {state.global_step}; stopping")
+                    self.said = True
+                control.should_training_stop = True
+            return control
+
+    class MarkComplete(TrainerCallback):
+        def on_save(self, args, state, control, **kw):
+            ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if ckpt.exists():
+                (ckpt / COMPLETE).write_text(str(state.global_step))
+
+    class Curve(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kw):
+            if logs and "loss" in logs:
+                curve.append((state.global_step, float(logs["loss"]), time.time()))
+
+    return [WallClock(), MarkComplete(), Curve()]
+
+
+def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: SFTStageConfig, seed: int,
+          stage: str, work: Path | None = None) -> dict:
+    """Fine-tune `init` (a model directory or a (model, tokenizer) pair) on `examples` (`prompt`, `completion`) and
+    save model + tokenizer + curve.tsv into `out_dir`. Returns training metrics."""
+    import torch
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    from r1.modeling import load_model_and_tokenizer, save_model_and_tokenizer
+
+    started = time.time()
+    model, tok = load_model_and_tokenizer(init) if isinstance(init, (str, Path)) else init
+    key = checkpoint_key(cfg, Path(init), examples, seed) if isinstance(init, (str, Path)) else "direct"
+    work = Path(work) if work else paths.checkpoints(stage) / key
+    work.mkdir(parents=True, exist_ok=True)
+    resume = latest_complete_checkpoint(work)
+    for partial in work.glob("checkpoint-*"):  # never resume from (or keep) a half-written checkpoint
+        if not (partial / COMPLETE).exists():
+            shutil.rmtree(partial, ignore_errors=True)
+    cpu = not torch.cuda.is_available()
+    args = SFTConfig(
+        output_dir=str(work),
+        num_train_epochs=cfg.num_train_epochs,
+        max_steps=cfg.max_steps,
+        per_device_train_batch_size=cfg.per_device_train_batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        learning_rate=cfg.learning_rate,
+        lr_scheduler_type=cfg.lr_scheduler_type,
+        warmup_steps=cfg.warmup_ratio,  # transformers 5: a float in [0, 1) is a ratio of the total steps
+        weight_decay=cfg.weight_decay,
+        max_grad_norm=cfg.max_grad_norm,
+        max_length=cfg.max_length,
+        packing=cfg.packing,
+        completion_only_loss=cfg.completion_only_loss,
+        assistant_only_loss=False,
+        dataset_text_field="text",
+        logging_steps=cfg.logging_steps,
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=2,
+        bf16=cfg.bf16,
+        use_cpu=cpu,  # TRL 1.16 on a CPU-only machine needs it said
+        seed=seed,
+        data_seed=seed,
+        report_to="none",
+        dataloader_num_workers=0,
+        shuffle_dataset=False,  # examples_frame shuffled with the stage seed
+        eos_token=tok.eos_token,
+        pad_token=tok.pad_token,
+        disable_tqdm=True,
+    )
+    dataset = Dataset.from_dict({"prompt": examples["prompt"].to_list(),
+                                 "completion": examples["completion"].to_list()})
+    curve: list = []
+    tok.padding_side = "right"  # training pads on the right; generation (left) is restored on save
+    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tok,
+                         callbacks=_callbacks(cfg.max_minutes, stage, curve))
+    log(stage, f"{len(dataset)} examples, {trainer.args.max_steps if cfg.max_steps > 0 else 'epochs'} "
+               f"({cfg.num_train_epochs} epochs), resume from {resume.name if resume else 'scratch'}")
+    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    tok.padding_side = "left"
+    model = trainer.model
+    model.generation_config.eos_token_id = tok.eos_token_id
+    model.generation_config.pad_token_id = tok.pad_token_id
+    save_model_and_tokenizer(model, tok, out_dir)
+    with open(out_dir / "curve.tsv", "w") as fh:
+        fh.write("step\tloss\tseconds\n")
+        for step, loss, t in curve:
+            fh.write(f"{step}\t{loss:.5f}\t{t - started:.1f}\n")
+    metrics = {
+        "examples": len(dataset),
+        "steps": int(trainer.state.global_step),
+        "epochs": round(float(trainer.state.epoch or 0.0), 3),
+        "train_loss": round(float(result.training_loss), 5),
+        "final_loss": round(curve[-1][1], 5) if curve else None,
+        "first_loss": round(curve[0][1], 5) if curve else None,
+        "seconds": round(time.time() - started, 1),
+        "resumed_from": resume.name if resume else None,
+    }
+    write_json(out_dir / "metrics.json", metrics)
+    log(stage, f"done: {metrics}")
+    return metrics
+
+
+def read_set(path: Path, name: str) -> pl.DataFrame:
+    df = pl.read_parquet(path / "train.parquet")
+    if df.is_empty():
+        raise quality.QualityError(f"{name}: {path / 'train.parquet'} is empty")
+    return df
+
+
+def run(stage: str, cfg: Params, section: str, init: Path, sets: list[tuple[Path, str]], out: Path) -> dict:
+    """The common stage body: read the datasets, train, save the artifact atomically with its manifest."""
+    started = time.time()
+    frames = [read_set(path, name) for path, name in sets]
+    examples = examples_frame(*frames, seed=cfg.seed)
+    log(stage, f"{len(examples)} examples from {', '.join(n for _, n in sets)}; init {init}")
+    with atomic_dir(out) as tmp:
+        metrics = train(init, examples, tmp, getattr(cfg, section), cfg.seed, stage)
+        write_manifest(tmp, stage, cfg, ["seed", section], [init, *(p for p, _ in sets)], time.time() - started,
+                       extra={"metrics": metrics, "init": str(init)})
+    log(stage, f"wrote {out} in {time.time() - started:.1f}s")
+    return metrics
+
+
+def main(cfg: Params) -> None:
+    run("sft", cfg, "sft", paths.BASE,
+        [(p2.REASONING_SET, "reasoning_set"), (p2.NON_REASONING, "non_reasoning_set")], p2.SFT)
+
+
+if __name__ == "__main__":
+    run_stage("sft", main)
