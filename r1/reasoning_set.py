@@ -207,8 +207,9 @@ def run_shard(cfg: Params, shard: int) -> None:
 def merge(frames: list[pl.DataFrame], rs: ReasoningSetConfig, seed: int) -> tuple[pl.DataFrame, dict]:
     """Shards into one set: exact duplicates across shards, near duplicates within a prompt, `max_per_prompt`, then
     capped at `target_size` (a seeded sample, so every kind keeps its share)."""
-    frames = [f for f in frames if len(f)]
-    df = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
+    filled = [f for f in frames if len(f)]
+    # all empty: keep a shard's (empty) frame, so the set still has its columns for the quality suite
+    df = pl.concat(filled, how="vertical_relaxed") if filled else (frames[0] if frames else pl.DataFrame())
     stats = {"input": len(df)}
     if df.is_empty():
         return df, {**stats, "kept": 0}

@@ -264,7 +264,6 @@ def train_one(name: str, init: Path, pairs: pl.DataFrame, out_dir: Path, cfg: Re
         report_to="none",
         disable_tqdm=True,
         eos_token=tok.eos_token,
-        pad_token=tok.pad_token,
     )
     trainer = RewardTrainer(model=model, args=args, train_dataset=data, processing_class=tok,
                             callbacks=[WallClock()])

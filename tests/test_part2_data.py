@@ -1,0 +1,252 @@
+"""Part 2's dataset stages: cold start, non-reasoning set, preference pairs, the reasoning-set shards and merge.
+Generation is replaced by canned completions, so these test the selection logic, not a model."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import polars as pl
+import pytest
+
+import part2_tiny
+from r1 import cold_start, config, non_reasoning, quality, reasoning_set, reward_models
+from r1.verifiers.answer import extract_answer, reasoning_of
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return config.load()
+
+
+@pytest.fixture(scope="module")
+def train():
+    return part2_tiny.tasks(30)
+
+
+def zero_style(row, correct=True):
+    """An R1-Zero completion for a task row, right or wrong."""
+    answer = row["answer"] if correct else "999"
+    return f" <think> {row['solution']} </think> <answer> {answer} </answer>"
+
+
+# ---- cold start ------------------------------------------------------------------------------------------------------
+
+
+def test_rewrite_makes_an_r1_zero_sample_readable_and_keeps_its_answer():
+    text = "<think> 9 + 20 = 29\n29 + 3 = 32. wait, check: 29 + 3 = 32 </think> <answer> 32 </answer>"
+    out = cold_start.rewrite(text, "math")
+    assert out.startswith("|special_token| First, 9 + 20 = 29.\nThen 29 + 3 = 32.\nWait, check: 29 + 3 = 32.")
+    assert extract_answer(out) == "32"
+    assert cold_start.readable_ok(out)
+    assert "<think>" not in out
+
+
+@pytest.mark.parametrize("bad", ["no tags at all", "<think> 1 + 1 = 2 </think>", "<answer> 2 </answer>",
+                                 "<think>  </think> <answer> 2 </answer>"])
+def test_rewrite_refuses_what_it_cannot_carry_over(bad):
+    assert cold_start.rewrite(bad, "math") is None
+
+
+def test_readable_ok_rejects_malformed_patterns():
+    good = cold_start.readable(["3 + 4 = 7"], "7", "math")
+    assert cold_start.readable_ok(good)
+    assert not cold_start.readable_ok(good.replace("<answer> 7 </answer>", "7"))  # no answer in the summary
+    assert not cold_start.readable_ok("|special_token| x |special_token| y |special_token| <answer> 7 </answer>")
+    assert not cold_start.readable_ok("<think> x </think> <answer> 7 </answer>")
+
+
+def test_readable_reasoning_is_language_consistent_where_r1_zero_is_not():
+    from r1 import rewards
+
+    zero = "<think> 9 + 20 = 29\n29 + 3 = 32 </think> <answer> 32 </answer>"
+    lc = rewards.get("language_consistency")
+    assert lc([zero]) == [0.0]  # only digits and symbols: no words in the target language
+    assert lc([cold_start.rewrite(zero, "math")]) == [1.0]
+
+
+def test_build_keeps_correct_well_formed_samples_and_tops_up_from_solutions(cfg, train, monkeypatch):
+    rows = {r["prompt"]: r for r in train.iter_rows(named=True)}
+
+    def fake_generate(model, prompts, n, **kw):
+        out = []
+        for p in prompts:
+            row = rows[p.split("User: ", 1)[1].rsplit(". Assistant:", 1)[0]]
+            # sample 0 right and well formed, 1 a duplicate of it, 2 wrong, 3 right but malformed
+            out.append([zero_style(row), zero_style(row), zero_style(row, False), row["answer"]][:n])
+        return out
+
+    monkeypatch.setattr("r1.generate.generate", fake_generate)
+    cs = dataclasses.replace(cfg.cold_start, n_prompts=12, samples_per_prompt=4, max_per_prompt=2, target_size=20,
+                             min_size=5)
+    df, stats = cold_start.build(train, "unused", dataclasses.replace(cfg, cold_start=cs))
+    assert stats["samples"] == 48 and stats["correct"] >= 24
+    from_zero = df.filter(pl.col("source") == "r1_zero")
+    assert len(from_zero) == 12  # one distinct right answer per prompt (the duplicate and the wrong one go)
+    assert stats["from_solutions"] == 8 and len(df) == 20
+    assert not set(df.filter(pl.col("source") == "solution")["id"]) & set(from_zero["id"])
+    report = cold_start.validate(df, cs.min_size, cs.target_size, cs.min_language_consistency)
+    assert report.success, report.summary()
+
+
+def test_cold_start_gate_fails_on_a_wrong_example(cfg, train):
+    row = train.row(0, named=True)
+    good = cold_start.from_solution(row["solution"], row["answer"], row["kind"])
+    bad = cold_start.readable(["1 + 1 = 2"], "999", row["kind"])
+    df = pl.concat([train.head(1).select(cold_start.TASK_COLUMNS)] * 2).with_columns(
+        pl.Series("completion", [good, bad]), pl.lit("solution").alias("source"))
+    report = cold_start.validate(df, 1, 10, 0.9)
+    assert not report.success and "every_example_verified_correct" in report.summary()
+    with pytest.raises(quality.QualityError):
+        quality.require(report)
+
+
+# ---- non-reasoning set -----------------------------------------------------------------------------------------------
+
+
+def test_synthetic_non_reasoning_set_has_every_category_distinct_rows_and_some_cot(cfg):
+    df = non_reasoning.build(cfg)
+    assert set(df["category"]) == set(cfg.non_reasoning_set.categories)
+    assert df.select(["prompt", "completion"]).is_unique().all()
+    share = df["has_cot"].mean()
+    assert 0.15 < share < 0.45
+    cot = df.filter(pl.col("has_cot"))["completion"][0]
+    assert reasoning_of(cot).strip() and cot.count("|special_token|") == 2
+    assert quality.check(df, "nr", non_reasoning.expectations(cfg.non_reasoning_set.min_size)).success
+
+
+def test_non_reasoning_reads_a_local_jsonl_at_full_scale(tmp_path, cfg):
+    path = tmp_path / "general.jsonl"
+    path.write_text("\n".join(json.dumps({"prompt": f"q{i}", "completion": f"a{i}", "category": "factual_qa"})
+                              for i in range(7)))
+    nr = dataclasses.replace(cfg.non_reasoning_set, source="path", path=str(path), n_examples=5)
+    df = non_reasoning.build(dataclasses.replace(cfg, non_reasoning_set=nr))
+    assert df["prompt"].to_list() == [f"q{i}" for i in range(5)] and df["id"].is_unique().all()
+    assert not quality.check(df, "nr", non_reasoning.expectations(100)).success  # too few rows fails the gate
+
+
+# ---- preference pairs and model rewards -----------------------------------------------------------------------------
+
+
+def test_preference_pairs_differ_and_harmful_requests_prefer_refusals(cfg):
+    general = non_reasoning.synthetic(cfg.non_reasoning_set, 0)
+    help_pairs = reward_models.helpfulness_pairs(general, 100, 0)
+    harm_pairs = reward_models.harmlessness_pairs(general, 100, 0)
+    for df in (help_pairs, harm_pairs):
+        assert (df["chosen"] != df["rejected"]).all() and df["id"].is_unique().all()
+        assert reward_models.check_pairs(df, "x", 50).success
+    harmful = harm_pairs.filter(pl.col("prompt").str.contains("insult|steal|hurt|threat|break into"))
+    assert len(harmful) > 20
+    assert harmful["chosen"].str.contains("won't|can't").all()
+    hidden = harmful.filter(pl.col("rejected").str.starts_with("|special_token|"))
+    assert len(hidden) > 0  # harm inside the reasoning only: the harmlessness model must read the whole response
+
+
+def test_helpfulness_judges_the_summary_and_harmlessness_the_whole_response():
+    text = "|special_token| a rude thought |special_token| The capital of France is Paris."
+    assert reward_models.judged_part("helpfulness", text) == "The capital of France is Paris."
+    assert reward_models.judged_part("harmlessness", text) == text
+    assert reward_models.summary_of("<think> x </think> <answer> 5 </answer>") == "<answer> 5 </answer>"
+
+
+def test_model_rewards_score_general_rows_only_and_rule_rewards_reasoning_rows_only(monkeypatch):
+    seen = []
+    monkeypatch.setattr(reward_models, "score_texts", lambda d, texts, *a: seen.extend(texts) or [0.5] * len(texts))
+    rm = reward_models.ModelReward("helpfulness", "unused")
+    out = rm(["|special_token| t |special_token| Paris.", "<answer> 3 </answer>"], question=["Capital?", "1+2?"],
+             kind=["general", "math"])
+    assert out == [0.5, None] and seen == ["User: Capital?\nAssistant: Paris."]
+    gated = reward_models.ModelReward("harmlessness", "unused", active=lambda: False)
+    assert gated(["x"], question=["q"], kind=["general"]) == [None]
+    rule = reward_models.RuleOnReasoning("accuracy")
+    assert rule(["<answer> 3 </answer>", "Paris."], kind=["math", "general"], answer=["3", None]) == [1.0, None]
+
+
+def test_reward_function_resolves_rule_and_model_names_and_rejects_unknown(tmp_path):
+    assert reward_models.reward_function("accuracy").__name__ == "accuracy"
+    with pytest.raises(FileNotFoundError, match="reward_models"):
+        reward_models.reward_function("helpfulness", tmp_path)
+    with pytest.raises(KeyError, match="unknown reward"):
+        reward_models.reward_function("helpfullness", tmp_path)
+
+
+# ---- reasoning set ---------------------------------------------------------------------------------------------------
+
+
+def test_shards_take_disjoint_slices_until_the_train_set_runs_out(cfg, train):
+    rs = dataclasses.replace(cfg.reasoning_set, n_shards=4, prompts_per_shard=7)
+    slices = [reasoning_set.shard_prompts(train, i, rs, cfg.seed)["id"].to_list() for i in range(4)]
+    assert all(len(s) == 7 for s in slices)
+    assert len(set().union(*slices)) == 28  # 30 prompts, 4 x 7 taken: no overlap
+    assert slices == [reasoning_set.shard_prompts(train, i, rs, cfg.seed)["id"].to_list() for i in range(4)]
+    short = dataclasses.replace(rs, prompts_per_shard=20)
+    assert len(reasoning_set.shard_prompts(train, 3, short, cfg.seed)) == 20  # cycled
+    with pytest.raises(ValueError, match="n_shards"):
+        reasoning_set.shard_prompts(train, 4, rs, cfg.seed)
+
+
+def _fake_generate(train, calls, fail_at=None):
+    rows = {r["prompt"]: r for r in train.iter_rows(named=True)}
+
+    def generate(model, prompts, n, **kw):
+        calls.append(kw["desc"])
+        if fail_at is not None and len(calls) == fail_at:
+            raise KeyboardInterrupt("killed")
+        out = []
+        for p in prompts:
+            row = rows[p.split("User: ", 1)[1].rsplit(". Assistant:", 1)[0]]
+            good = cold_start.from_solution(row["solution"], row["answer"], row["kind"])
+            wrong = cold_start.readable(["1 + 1 = 2"], "999", row["kind"])
+            out.append([good, good.replace("First,", "First of all,"), wrong][:n])
+        return out
+
+    return generate
+
+
+def test_a_killed_shard_resumes_at_its_first_missing_chunk(cfg, train, tmp_path, monkeypatch):
+    rs = dataclasses.replace(cfg.reasoning_set, prompts_per_shard=12, chunk_prompts=4, samples_per_prompt=3,
+                             max_per_prompt=2)
+    run_cfg = dataclasses.replace(cfg, reasoning_set=rs)
+    prompts = reasoning_set.shard_prompts(train, 0, rs, cfg.seed)
+    calls: list = []
+    monkeypatch.setattr("r1.generate.generate", _fake_generate(train, calls, fail_at=2))
+    with pytest.raises(KeyboardInterrupt):
+        reasoning_set.run_chunks(prompts, None, run_cfg, 0, tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("chunk_*.parquet")) == ["chunk_0000.parquet"]
+    assert not list(tmp_path.glob(".*"))  # no half-written chunk left behind
+    calls.clear()
+    monkeypatch.setattr("r1.generate.generate", _fake_generate(train, calls))
+    kept, stats = reasoning_set.run_chunks(prompts, None, run_cfg, 0, tmp_path)
+    assert calls == ["shard 0 chunk 1", "shard 0 chunk 2"]  # chunk 0 was not generated again
+    assert stats["chunks_done"] == 3 and stats["samples"] == 36 and stats["correct"] == 24
+    assert len(kept) <= 24 and set(kept["accuracy"]) == {1.0}
+    calls.clear()
+    reasoning_set.run_chunks(prompts, None, run_cfg, 0, tmp_path)
+    assert calls == []
+
+
+def test_a_shard_past_its_deadline_keeps_what_it_verified(cfg, train, tmp_path, monkeypatch):
+    rs = dataclasses.replace(cfg.reasoning_set, prompts_per_shard=12, chunk_prompts=4, samples_per_prompt=2)
+    calls: list = []
+    monkeypatch.setattr("r1.generate.generate", _fake_generate(train, calls))
+    prompts = reasoning_set.shard_prompts(train, 1, rs, cfg.seed)
+    kept, stats = reasoning_set.run_chunks(prompts, None, dataclasses.replace(cfg, reasoning_set=rs), 1, tmp_path,
+                                           deadline=0.0)
+    assert kept is None and stats["chunks_done"] == 0 and calls == []
+
+
+def test_merge_dedups_across_shards_caps_per_prompt_and_target(cfg, train):
+    row = train.row(0, named=True)
+    base = {c: row[c] for c in cold_start.TASK_COLUMNS}
+    a = cold_start.from_solution(row["solution"], row["answer"], row["kind"])
+    b = cold_start.readable(["Wait, check the sum again", row["solution"]], row["answer"], row["kind"])
+    c = cold_start.readable(["Another way", "count up one by one", row["solution"]], row["answer"], row["kind"])
+
+    def shard(i, texts):
+        return pl.DataFrame([{**base, "completion": t, "accuracy": 1.0, "shard": i, "chunk": 0} for t in texts])
+
+    rs = dataclasses.replace(cfg.reasoning_set, max_per_prompt=2, target_size=100)
+    df, stats = reasoning_set.merge([shard(0, [a, b]), shard(1, [a, c])], rs, cfg.seed)
+    assert stats["exact_duplicate"] == 1 and stats["over_per_prompt_cap"] == 1 and len(df) == 2
+    df, stats = reasoning_set.merge([shard(0, [a, b]), shard(1, [c])], dataclasses.replace(rs, target_size=1), 0)
+    assert len(df) == 1 and stats["over_target_size"] == 1

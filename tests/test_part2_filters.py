@@ -1,0 +1,84 @@
+"""r1.filters: each filter drops the row it must and keeps the one it must."""
+
+import polars as pl
+import pytest
+
+from r1 import filters
+
+GOOD = ("|special_token| First, 3 + 4 = 7.\nThen 7 * 2 = 14.\nSo the result is 14. |special_token| "
+        "The answer is <answer> 14 </answer>")
+
+
+def frame(*rows):
+    return pl.DataFrame([{"id": f"t{i}", "kind": k, "prompt": p, "completion": c} for i, (k, p, c) in enumerate(rows)])
+
+
+def test_mixed_language_drops_a_cot_in_two_scripts_and_keeps_an_english_one():
+    mixed = "|special_token| First, 3 + 4 = 7. 然后 乘以 二 得到 十四. |special_token| <answer> 14 </answer>"
+    df = frame(("math", "p1", GOOD), ("math", "p2", mixed))
+    kept, dropped = filters.mixed_language(df, min_score=0.9)
+    assert kept["prompt"].to_list() == ["p1"] and dropped == 1
+
+
+def test_mixed_language_drops_a_row_that_cannot_be_scored():
+    df = frame(("math", "p1", GOOD), ("math", "p2", "x"))
+    kept, _ = filters.mixed_language(df, min_score=0.5, scores=[1.0, None])
+    assert kept["prompt"].to_list() == ["p1"]
+
+
+def test_long_paragraph_drops_a_wall_of_text_and_keeps_short_steps():
+    wall = "|special_token| " + "then add the numbers again " * 40 + "|special_token| <answer> 14 </answer>"
+    df = frame(("math", "p1", GOOD), ("math", "p2", wall))
+    kept, dropped = filters.long_paragraphs(df, max_chars=600)
+    assert kept["prompt"].to_list() == ["p1"] and dropped == 1
+
+
+def test_long_paragraph_counts_paragraphs_not_the_whole_text():
+    many = "|special_token| " + "\n\n".join(["First, 3 + 4 = 7."] * 60) + " |special_token| <answer> 7 </answer>"
+    assert len(many) > 600 and filters.longest_paragraph(many) < 600
+    kept, _ = filters.long_paragraphs(frame(("math", "p", many)), max_chars=600)
+    assert len(kept) == 1
+
+
+@pytest.mark.parametrize("code", [
+    "|special_token| ```python\nprint(3 + 4)\n``` |special_token| <answer> 7 </answer>",
+    "|special_token| def f():\n    return 7 |special_token| <answer> 7 </answer>",
+])
+def test_code_block_in_a_math_answer_is_dropped(code):
+    kept, dropped = filters.code_blocks(frame(("math", "p1", GOOD), ("countdown", "p2", code)))
+    assert kept["prompt"].to_list() == ["p1"] and dropped == 1
+
+
+def test_code_block_in_a_code_answer_is_kept():
+    code = "|special_token| Keep x if x < 10. |special_token| <answer> def f(ns):\n    return ns </answer>"
+    kept, dropped = filters.code_blocks(frame(("code", "p1", code)))
+    assert len(kept) == 1 and dropped == 0
+
+
+def test_exact_duplicates_ignore_case_and_spacing_and_keep_the_first():
+    df = frame(("math", "p1", GOOD), ("math", "p1", GOOD.upper().replace(" ", "  ")), ("math", "p2", GOOD))
+    kept, dropped = filters.exact_duplicates(df)
+    assert kept["id"].to_list() == ["t0", "t2"] and dropped == 1
+
+
+def test_near_duplicates_within_a_prompt_are_dropped_distinct_ones_kept():
+    long = GOOD.replace("So the result", "Wait, check: 7 * 2 = 14, yes.\nThen 14 - 0 = 14.\n"
+                                          "Check again: 3 + 4 = 7 and 7 + 7 = 14.\nSo the result")
+    near = long.replace("So the result is 14.", "So the result is 14 indeed.")
+    other = ("|special_token| First, 2 * 7 = 14.\nWait, check: 14 / 2 = 7, yes.\nSo the result is 14. |special_token| "
+             "The answer is <answer> 14 </answer>")
+    df = frame(("math", "p1", long), ("math", "p1", near), ("math", "p1", other), ("math", "p2", near))
+    assert filters.jaccard(filters.shingles(long, 3), filters.shingles(near, 3)) >= 0.8
+    kept, dropped = filters.near_duplicates(df, threshold=0.8, k=3)
+    # the near copy under p1 goes; the distinct sample and the same text under another prompt stay
+    assert kept["id"].to_list() == ["t0", "t2", "t3"] and dropped == 1
+
+
+def test_apply_all_reports_each_filter():
+    df = frame(("math", "p1", GOOD), ("math", "p1", GOOD), ("countdown", "p2", "|special_token| ```x``` "
+                                                                             "|special_token| <answer> 1 </answer>"))
+    kept, stats = filters.apply_all(df, min_language=0.0, max_paragraph_chars=600, near_dup_threshold=0.8,
+                                    shingle_words=3, language=[1.0, 1.0, 1.0])
+    assert len(kept) == 1
+    assert stats == {"input": 3, "mixed_language": 0, "long_paragraph": 0, "code_block": 1, "exact_duplicate": 1,
+                     "near_duplicate": 0, "kept": 1}

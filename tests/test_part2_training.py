@@ -1,0 +1,110 @@
+"""Part 2's trainers on tiny stand-ins: the shared SFT runner (loss goes down, completion-only loss, wall-clock cap,
+resume from a complete checkpoint only) and the reward models (trained scores rank chosen above rejected)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import polars as pl
+import pytest
+
+import part2_tiny
+from r1 import cold_start, config, reward_models, sft
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return config.load()
+
+
+@pytest.fixture(scope="module")
+def init(tmp_path_factory):
+    return part2_tiny.save_model(tmp_path_factory.mktemp("tiny") / "init")
+
+
+@pytest.fixture(scope="module")
+def examples(cfg):
+    df = part2_tiny.tasks(30)
+    completions = [cold_start.from_solution(s, a, k) for s, a, k in zip(df["solution"], df["answer"], df["kind"])]
+    return sft.examples_frame(pl.DataFrame({"prompt": df["prompt"], "completion": completions}), seed=0)
+
+
+def small(cfg, **kw):
+    return dataclasses.replace(cfg.cold_start_sft, **{"max_steps": 8, "per_device_train_batch_size": 8,
+                                                      "learning_rate": 3e-3, "save_steps": 4, "logging_steps": 2,
+                                                      "warmup_ratio": 0.0, "bf16": False, **kw})
+
+
+def test_examples_are_templated_like_eval_prompts(examples):
+    from r1.schema import r1_zero_prompt
+
+    assert all(p.startswith(r1_zero_prompt("")[:40]) and p.endswith("Assistant:") for p in examples["prompt"])
+
+
+def test_sft_lowers_the_loss_and_saves_a_loadable_model(cfg, init, examples, tmp_path):
+    from r1.generate import generate
+
+    out = tmp_path / "out"
+    out.mkdir()
+    metrics = sft.train(init, examples, out, small(cfg), 0, "t", work=tmp_path / "work")
+    assert metrics["steps"] == 8 and metrics["final_loss"] < metrics["first_loss"]
+    assert (out / "curve.tsv").read_text().startswith("step\tloss")
+    texts = generate(out, ["User: hi. Assistant:"], n=2, max_new_tokens=5, temperature=1.0)
+    assert len(texts[0]) == 2
+    assert sorted(p.name for p in (tmp_path / "work").glob("checkpoint-*")) == ["checkpoint-4", "checkpoint-8"]
+    assert all((p / sft.COMPLETE).exists() for p in (tmp_path / "work").glob("checkpoint-*"))
+
+
+def test_sft_resumes_from_the_newest_complete_checkpoint_only(cfg, init, examples, tmp_path):
+    work = tmp_path / "work"
+    first = tmp_path / "a"
+    first.mkdir()
+    sft.train(init, examples, first, small(cfg, max_steps=4), 0, "t", work=work)
+    broken = work / "checkpoint-6"  # a half-written checkpoint: no completion marker
+    broken.mkdir()
+    (broken / "model.safetensors").write_bytes(b"truncated")
+    second = tmp_path / "b"
+    second.mkdir()
+    metrics = sft.train(init, examples, second, small(cfg, max_steps=8), 0, "t", work=work)
+    assert metrics["resumed_from"] == "checkpoint-4" and metrics["steps"] == 8
+    assert not broken.exists()
+
+
+def test_sft_stops_at_its_wall_clock_cap(cfg, init, examples, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    metrics = sft.train(init, examples, out, small(cfg, max_steps=500, max_minutes=0.0), 0, "t", work=tmp_path / "w")
+    assert metrics["steps"] == 1 and (out / "config.json").exists()
+
+
+def test_sft_masks_the_prompt_in_the_loss(cfg, init, examples, tmp_path):
+    """completion_only_loss: the labels of prompt tokens are -100."""
+    from trl import SFTConfig, SFTTrainer
+
+    from r1.modeling import load_model_and_tokenizer
+
+    model, tok = load_model_and_tokenizer(init)
+    args = SFTConfig(output_dir=str(tmp_path), completion_only_loss=True, max_length=256, use_cpu=True,
+                     report_to="none", eos_token=tok.eos_token)
+    from datasets import Dataset
+
+    ds = Dataset.from_dict({"prompt": examples["prompt"][:2].to_list(), "completion": examples["completion"][:2].to_list()})
+    trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=tok)
+    row = trainer.train_dataset[0]
+    n_prompt = len(tok(examples["prompt"][0])["input_ids"])
+    assert set(row["labels"][:n_prompt]) == {-100} and -100 not in row["labels"][n_prompt:]
+    assert row["input_ids"][-1] == tok.eos_token_id  # the completion ends in eos: the model learns to stop
+
+
+def test_reward_model_learns_to_rank_chosen_above_rejected(cfg, init, tmp_path):
+    rm = dataclasses.replace(cfg.reward_models, max_steps=30, per_device_train_batch_size=8, learning_rate=3e-3,
+                             bf16=False, heldout_share=0.25, warmup_ratio=0.0)
+    pairs = pl.DataFrame({"id": [f"p{i}" for i in range(48)], "prompt": ["Say something kind."] * 48,
+                          "chosen": ["Thank you, that is kind and helpful."] * 48,
+                          "rejected": ["You idiot, go away."] * 48})
+    metrics = reward_models.train_one("harmlessness", init, pairs, tmp_path / "harmlessness", rm, 0)
+    assert metrics["heldout_accuracy"] == 1.0
+    reward = reward_models.reward_function("harmlessness", tmp_path)
+    scores = reward(["Thank you, that is kind and helpful.", "You idiot, go away.", "<answer> 3 </answer>"],
+                    question=["Say something kind."] * 3, kind=["general", "general", "math"])
+    assert scores[0] > scores[1] and scores[2] is None
