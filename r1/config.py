@@ -92,6 +92,8 @@ class BaseConfig:
     corpus_examples: int = field(metadata={"help": "synthetic pretraining documents"})
     reflection_rate: float = field(metadata={"help": "share of corpus traces with a check or a corrected error"})
     error_rate: float = field(metadata={"help": "share of corpus traces that end in a wrong answer"})
+    direct_rate: float = field(metadata={"help": "share of corpus traces that answer with an empty <think>"})
+    malformed_rate: float = field(metadata={"help": "share of corpus traces with the answer outside <answer> tags"})
     seq_len: int
     batch_size: int
     learning_rate: float
@@ -103,9 +105,11 @@ class BaseConfig:
     def __post_init__(self):
         if self.source != "scratch" and not self.import_path:
             raise ConfigError(f"import_path: required when base.source is {self.source!r}")
-        for key in ("reflection_rate", "error_rate"):
+        for key in ("reflection_rate", "error_rate", "direct_rate", "malformed_rate"):
             if not 0.0 <= getattr(self, key) <= 1.0:
                 raise ConfigError(f"{key}: must lie in [0, 1]")
+        if self.reflection_rate + self.error_rate + self.direct_rate + self.malformed_rate > 1.0:
+            raise ConfigError("error_rate: reflection_rate + error_rate + direct_rate + malformed_rate exceed 1")
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,12 @@ class GRPOStageConfig:
             raise ConfigError("num_generations: GRPO needs at least 2 generations per prompt")
         if not self.rewards:
             raise ConfigError("rewards: at least one reward is needed")
+        from r1.rewards import NAMES  # pure Python, no torch: cheap at parse time
+
+        known = (*NAMES, *MODEL_REWARDS)
+        for name in self.rewards:
+            if name not in known:
+                raise ConfigError(f"rewards.{name}: unknown reward{_suggest(name, known)}; known: {list(known)}")
 
 
 @dataclass(frozen=True)
@@ -375,6 +385,10 @@ class Params:
 MODEL_STAGES = ("base", "r1_zero",
                 # part 2
                 "cold_start_sft", "interim", "sft", "final", "student_base", "student", "rl_student")
+
+# Rewards computed by a trained model (built by r1.reward_models from the `reward_models` artifact), valid in a GRPO
+# stage's `rewards` beside the rule-based names of r1.rewards.
+MODEL_REWARDS = ("helpfulness", "harmlessness")
 
 # --------------------------------------------------------------------------------------------------------------------
 # Loading and validation.

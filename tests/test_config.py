@@ -101,3 +101,16 @@ def test_cli_check_exits_nonzero_naming_the_key(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(config, "ROOT", tmp_path)
     assert cli.main(["check"]) == 1
     assert "tasks.decontam_ngram: expected an integer" in capsys.readouterr().err
+
+
+def test_unknown_reward_name_fails_validation(raw):
+    raw["r1_zero"]["rewards"]["acuracy"] = 1.0
+    msg = _error(raw)
+    assert msg.startswith("r1_zero.rewards.acuracy: unknown reward") and "'accuracy'" in msg
+
+
+def test_every_documented_reward_name_resolves():
+    from r1 import rewards
+
+    for name in rewards.NAMES:
+        assert callable(rewards.get(name))
