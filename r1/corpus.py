@@ -7,7 +7,7 @@ Built from the TRAIN split only. A trace is one of (rates from params `base`):
               bug), and the error carries to a wrong answer                                   (rate: error_rate)
   malformed   the answer outside `<answer>` tags                                            (rate: malformed_rate)
   reflective  a line is miscomputed, then "wait, ..." catches and corrects it; or a countdown attempt that misses is
-              followed by "wait, ... is not T" and another attempt; or a closing "check:" step (rate: reflection_rate)
+              followed by "wait, ... is not T" and another attempt; or a closing "verify:" step (rate: reflection_rate)
 So reflecting goes with being right and guessing with being wrong: GRPO has something to select, and selecting it
 makes completions longer and more reflective (the R1-Zero effect in miniature).
 """
@@ -132,7 +132,7 @@ def math_trace(rec: dict, mode: str, rng: random.Random) -> str:
         return wrap("\n".join(steps), answer)
     a, op, b, c = lines[-1]
     inverse = {"+": (c, "-", b, a), "-": (c, "+", b, a), "*": (c, "/", b, a), "/": (c, "*", b, a)}[op]
-    return wrap(text + f"\ncheck: {fmt(*inverse)}", answer)
+    return wrap(text + f"\nverify: {fmt(*inverse)}", answer)
 
 
 def malformed(think: str, answer: str, rng: random.Random) -> str:
@@ -186,8 +186,10 @@ def countdown_trace(rec: dict, mode: str, rng: random.Random) -> str:
     if mode == "malformed":
         return malformed(think, answer, rng)
     misses = [a for a in attempts(numbers) if a[0] != target]
-    if not misses:
-        return wrap(think, answer)
+    if not misses:  # every fold hits the target: nothing to miss, so check the answer instead
+        if mode == "wrong":
+            return wrap(think, f"{answer} + 1")
+        return wrap(f"{think}\nverify: {answer} = {target}", answer)
     value, lines, expr = rng.choice(misses)
     if mode == "wrong":
         return wrap("\n".join(lines), expr)
@@ -231,7 +233,7 @@ def code_trace(rec: dict, mode: str, rng: random.Random) -> str:
     # reflective: check the plan against a test case
     first = (rec.get("tests") or "").strip().splitlines()
     check = first[0].removeprefix("assert ").strip() if first else f"{rec.get('entry_point')} is defined"
-    return wrap(f"{think}\ncheck: {check}", code)
+    return wrap(f"{think}\nverify: {check}", code)
 
 
 TRACES = {"math": math_trace, "countdown": countdown_trace, "code": code_trace}

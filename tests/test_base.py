@@ -1,0 +1,67 @@
+import dataclasses
+import json
+
+import pytest
+
+from r1 import base, config, modeling, paths
+from r1.artifacts import read_manifest
+
+from test_corpus import _records
+from test_modeling import TINY
+
+
+@pytest.fixture
+def tiny_cfg():
+    cfg = config.load("ci")
+    bc = dataclasses.replace(cfg.base, model=TINY, corpus_examples=200, vocab_size=400, seq_len=128, batch_size=8,
+                             max_steps=4, warmup_steps=2, max_minutes=1.0, bf16=False)
+    return dataclasses.replace(cfg, base=bc)
+
+
+def _write_tasks(tmp_path):
+    import polars as pl
+
+    from r1.schema import TASK_SCHEMA
+
+    rows = _records("train", 30, 5) + _records("eval", 5, 6)
+    df = pl.DataFrame([{k: r.get(k) for k in TASK_SCHEMA} for r in rows], schema=TASK_SCHEMA)
+    out = tmp_path / paths.TASKS
+    out.mkdir(parents=True)
+    df.filter(pl.col("split") == "train").write_parquet(out / "train.parquet")
+    df.filter(pl.col("split") == "eval").write_parquet(out / "eval.parquet")
+
+
+def test_base_trains_a_few_steps_saves_and_loads(tiny_cfg, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _write_tasks(tmp_path)
+    base.main(tiny_cfg)
+    out = tmp_path / paths.BASE
+    curve = (out / base.CURVE).read_text().splitlines()
+    assert curve[0] == "step\tloss\ttokens_per_s" and len(curve) >= 2
+    assert read_manifest(out)["stage"] == "base"
+    assert set(read_manifest(out)["params"]) == {"seed", "base"}
+    stats = json.loads((out / base.CORPUS_STATS).read_text())
+    assert stats["documents"] == 200
+    model, tok = modeling.load_model_and_tokenizer(out)
+    assert type(model).__name__ == "DeepseekV3ForCausalLM"
+    assert type(tok).__name__ in ("PreTrainedTokenizerFast", "TokenizersBackend")
+    assert "<think>" in tok.get_vocab()
+    assert not list(tmp_path.glob("models/.base.tmp-*"))  # atomic: no leftovers
+
+
+def test_pretrain_stops_at_the_wall_clock_cap(tiny_cfg):
+    import torch
+
+    tok = modeling.train_tokenizer(["a b c 1 2 3"] * 10, 300)
+    model = modeling.build_model(TINY, tok)
+    x = torch.randint(0, len(tok), (16, 32))
+    cfg = dataclasses.replace(tiny_cfg.base, max_steps=10_000, max_minutes=0.02)
+    curve = base.pretrain(model, x, x.clone(), cfg, seed=0)
+    assert curve[-1][0] < 10_000
+
+
+def test_lr_schedule_warms_up_and_decays(tiny_cfg):
+    bc = dataclasses.replace(tiny_cfg.base, learning_rate=1.0, warmup_steps=10)
+    assert base.lr_at(0.0, bc, 0) == pytest.approx(0.1)
+    assert base.lr_at(0.0, bc, 10) == pytest.approx(1.0)
+    assert base.lr_at(1.0, bc, 50) == pytest.approx(0.1)

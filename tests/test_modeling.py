@@ -1,0 +1,75 @@
+import pytest
+import torch
+
+from r1 import modeling
+from r1.config import ModelShape
+from r1.schema import r1_zero_prompt
+
+TEXTS = [r1_zero_prompt(f"Ann has {a} pens. Ben gives her {b} more. How many now?")
+         + f" <think> {a} + {b} = {a + b} </think> <answer> {a + b} </answer>" for a in range(15) for b in range(15)]
+
+TINY = ModelShape(hidden_size=32, intermediate_size=64, moe_intermediate_size=16, num_hidden_layers=2,
+                  first_k_dense_replace=1, num_attention_heads=2, n_routed_experts=4, n_shared_experts=1,
+                  num_experts_per_tok=2, q_lora_rank=None, kv_lora_rank=16, qk_nope_head_dim=8, qk_rope_head_dim=8,
+                  v_head_dim=8, max_position_embeddings=128)
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return modeling.train_tokenizer(TEXTS, 300)
+
+
+def test_tokenizer_round_trip_and_reload_same_ids(tok, tmp_path):
+    text = TEXTS[17] + " wait, check: 12 - 5 = 7\n|special_token| done"
+    ids = tok(text, add_special_tokens=False)["input_ids"]
+    assert tok.decode(ids) == text
+    tok.save_pretrained(tmp_path)
+    again = modeling.load_tokenizer(tmp_path)
+    assert again(text, add_special_tokens=False)["input_ids"] == ids
+    assert (again.eos_token_id, again.pad_token_id, len(again)) == (tok.eos_token_id, tok.pad_token_id, len(tok))
+    assert again.eos_token_id != again.pad_token_id
+
+
+def test_tags_are_ordinary_tokens_that_survive_skip_special(tok):
+    for tag in modeling.TAGS:
+        ids = tok(tag, add_special_tokens=False)["input_ids"]
+        assert len(ids) == 1, tag
+    text = " <think> 1 + 2 = 3 </think> <answer> 3 </answer>"
+    ids = tok(text, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+    assert tok.decode(ids, skip_special_tokens=True) == text
+
+
+def test_template_costs_few_tokens_and_digits_are_split(tok):
+    prompt = r1_zero_prompt("What is 123 + 45?")
+    ids = tok(prompt, add_special_tokens=False)["input_ids"]
+    assert len(ids) < 20
+    pieces = tok.convert_ids_to_tokens(tok("= 123", add_special_tokens=False)["input_ids"])
+    assert sum(any(c.isdigit() for c in p) for p in pieces) == 3  # one digit per token
+
+
+def test_chat_template_marks_generation(tok):
+    msgs = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "ok"}]
+    out = tok.apply_chat_template(msgs, tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
+    assert sum(out["assistant_masks"]) > 0
+
+
+def test_model_is_a_miniature_deepseek_v3_and_saves(tok, tmp_path):
+    model = modeling.build_model(TINY, tok)
+    assert type(model).__name__ == "DeepseekV3ForCausalLM"
+    layers = model.model.layers
+    assert type(layers[0].mlp).__name__ == "DeepseekV3MLP" and type(layers[1].mlp).__name__ == "DeepseekV3MoE"
+    assert hasattr(layers[0].self_attn, "kv_a_proj_with_mqa")  # MLA
+    modeling.save_model_and_tokenizer(model, tok, tmp_path)
+    model2, tok2 = modeling.load_model_and_tokenizer(tmp_path)
+    x = torch.tensor([tok(TEXTS[0])["input_ids"]])
+    with torch.no_grad():
+        assert torch.allclose(model(x).logits, model2(x).logits, atol=1e-5)
+    out = model2.generate(x[:, :10], max_new_tokens=5, do_sample=False)
+    assert out.shape[1] == 15 or tok2.eos_token_id in out[0].tolist()
+
+
+def test_import_path_errors_are_clear():
+    with pytest.raises(FileNotFoundError, match="not installed"):
+        modeling.resolve_import_path("pkg:no_such_package_xyz/model.gguf")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        modeling.resolve_import_path("/no/such/dir")
