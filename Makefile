@@ -25,7 +25,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 run: install
-	$(BIN)/snakemake --cores $(CORES) --configfile configs/$(PROFILE).yaml $(TARGET)
+	$(BIN)/snakemake $(TARGET) --cores $(CORES) --configfile configs/$(PROFILE).yaml
 
 test: install
 	$(BIN)/pytest -q

@@ -42,7 +42,7 @@ def r1_zero_prompt(prompt: str) -> str:
 
 # A completion "reflects" when its reasoning re-checks itself: a checking step or a "wait" that catches an error.
 # The base corpus holds these at a low rate; eval measures their rate; R1-Zero should raise it.
-REFLECTION_RE = re.compile(r"\b(wait|let me check|check:|re-?check|verify)\b", re.IGNORECASE)
+REFLECTION_RE = re.compile(r"\b(?:wait|let me check|re-?check|verify)\b|\bcheck:", re.IGNORECASE)
 
 
 def reflects(text: str) -> bool:

@@ -49,7 +49,8 @@ def copy_repo(dest: Path, profile: str = "ci") -> Path:
 
 
 def snakemake(cwd: Path, *args: str, profile: str = "ci", check: bool = True) -> subprocess.CompletedProcess:
-    return run([str(BIN / "snakemake"), "--cores", "2", "--configfile", f"configs/{profile}.yaml", *args], cwd,
+    # --configfile takes every following word (nargs="+"): the `=` form stops it swallowing the targets
+    return run([str(BIN / "snakemake"), "--cores", "2", f"--configfile=configs/{profile}.yaml", *args], cwd,
                check=check)
 
 
