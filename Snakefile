@@ -11,6 +11,7 @@ configfile: "params.yaml"
 
 include: "rules/common.smk"
 include: "rules/part1.smk"
+include: "rules/part2.smk"
 
 
 rule all:

@@ -230,7 +230,10 @@ def build(train: pl.DataFrame, model, cfg: Params) -> tuple[pl.DataFrame, dict]:
 
 
 def main(cfg: Params) -> None:
+    from r1.modeling import set_threads
+
     started = time.time()
+    set_threads()
     train = pl.read_parquet(paths.TASKS / "train.parquet")
     log(f"sampling R1-Zero on {min(cfg.cold_start.n_prompts, len(train))} train prompts x "
         f"{cfg.cold_start.samples_per_prompt}")

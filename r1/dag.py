@@ -88,7 +88,7 @@ def stages(eval_models: list[str], n_shards: int | None = None) -> list[Stage]:
             outs=(str(paths.R1_ZERO),),
             gpu=True,
         ),
-        # PART2-HOOK
+        *part2_stages(n_shards),
         *eval_stages,
         Stage(
             name="eval",

@@ -164,8 +164,10 @@ def empty_samples(prompts: pl.DataFrame) -> pl.DataFrame:
 
 def run_shard(cfg: Params, shard: int) -> None:
     from r1.generate import load_model_and_tokenizer
+    from r1.modeling import set_threads
 
     started = time.time()
+    set_threads()
     rs, gen = cfg.reasoning_set, cfg.generation
     stage = p2.shard_stage(shard)
     train = pl.read_parquet(paths.TASKS / "train.parquet")

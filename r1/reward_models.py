@@ -15,6 +15,7 @@ a model reward built by its factory in `MODEL_REWARDS` from `models/reward_model
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import random
 import sys
@@ -294,7 +295,10 @@ def pairs_for(cfg: Params, general: pl.DataFrame) -> dict[str, pl.DataFrame]:
 def main(cfg: Params) -> None:
     from r1 import non_reasoning
 
+    from r1.modeling import set_threads
+
     started = time.time()
+    set_threads()
     rm = cfg.reward_models
     # Pairs are built from the same synthetic generators as the non-reasoning set, not read from it: the reward
     # models then need only the base and can train while the reasoning chain runs.
@@ -330,20 +334,21 @@ class ModelReward:
     `prompt`); rows whose `kind` is a reasoning task get None (rule rewards judge those). Loads lazily; picklable."""
 
     def __init__(self, name: str, model_dir: Path | str, batch_size: int = 32, max_length: int = 256,
-                 active: Callable[[], bool] | None = None):
+                 active: Callable[..., bool] | None = None):
         if name not in MODEL_REWARDS:
             raise KeyError(f"unknown model reward {name!r}; known: {list(MODEL_REWARDS)}")
         self.__name__ = name  # TRL logs a reward under its function's name
         self.name, self.model_dir, self.batch_size, self.max_length = name, str(model_dir), batch_size, max_length
         self.active = active
 
-    def __call__(self, completions, prompts=None, question=None, kind=None, **_) -> list[float | None]:
+    def __call__(self, completions, prompts=None, question=None, kind=None, trainer_state=None,
+                 **_) -> list[float | None]:
         n = len(completions)
         asked = list(question) if question is not None else [text_of(p) for p in (prompts or [""] * n)]
         kinds = list(kind) if kind is not None else [None] * n
         rows = [i for i in range(n) if kinds[i] not in KINDS]
         out: list[float | None] = [None] * n
-        if not rows or (self.active is not None and not self.active()):
+        if not rows or (self.active is not None and not self.active(trainer_state)):
             return out
         texts = [rm_text(asked[i], judged_part(self.name, completions[i])) for i in rows]
         for i, s in zip(rows, score_texts(self.model_dir, texts, self.batch_size, self.max_length)):
@@ -375,7 +380,27 @@ class RuleOnReasoning:
         return out
 
 
-def reward_function(name: str, root: Path | str = p2.REWARD_MODELS, active: Callable[[], bool] | None = None):
+class PreferenceSchedule:
+    """Whether preference rewards count yet: from `start` (a fraction) of training on, where progress is the larger
+    of the step fraction and the wall-clock fraction (a capped run still reaches its preference phase). R1 used
+    them only in the last 400 of 1,700 steps. Reads TRL's `trainer_state` (passed to every reward function)."""
+
+    def __init__(self, start: float, max_steps: int, max_minutes: float):
+        self.start, self.max_steps, self.max_minutes = start, max_steps, max_minutes
+        self.t0: float | None = None
+
+    def progress(self, trainer_state=None) -> float:
+        if self.t0 is None:
+            self.t0 = time.time()
+        step = getattr(trainer_state, "global_step", 0) or 0
+        by_time = (time.time() - self.t0) / (self.max_minutes * 60) if self.max_minutes > 0 else 1.0
+        return max(step / max(self.max_steps, 1), by_time)
+
+    def __call__(self, trainer_state=None) -> bool:
+        return self.progress(trainer_state) >= self.start
+
+
+def reward_function(name: str, root: Path | str = p2.REWARD_MODELS, active: Callable[..., bool] | None = None):
     """`name` from the rule registry (reasoning rows only) or a model reward from `root/<name>` (general rows)."""
     from r1 import rewards
 
@@ -386,6 +411,38 @@ def reward_function(name: str, root: Path | str = p2.REWARD_MODELS, active: Call
         return ModelReward(name, path, active=active)
     rewards.get(name)  # raises UnknownReward naming the known ones
     return RuleOnReasoning(name)
+
+
+class _Scored:
+    """A plain reward function as a registry entry (`r1.rewards.Reward` wants Scores)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, completions, **kwargs):
+        from r1.verifiers import Score
+
+        return [Score(None if v is None else float(v)) for v in self.fn(completions, **kwargs)]
+
+
+@contextlib.contextmanager
+def registered(funcs: dict):
+    """Make `funcs` (name -> reward function) what `r1.rewards.get(name)` returns, inside this block only: the GRPO
+    runner builds its rewards by name, so the general-RL stage lends it the model rewards and the masked rule
+    rewards this way, without editing the registry module."""
+    from r1 import rewards
+
+    saved = {name: rewards.REWARDS.get(name) for name in funcs}
+    try:
+        for name, fn in funcs.items():
+            rewards.REWARDS[name] = rewards.Reward(name, _Scored(fn))
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                rewards.REWARDS.pop(name, None)
+            else:
+                rewards.REWARDS[name] = old
 
 
 def cli(argv: list[str] | None = None) -> None:

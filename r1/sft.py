@@ -95,9 +95,10 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
-    from r1.modeling import load_model_and_tokenizer, save_model_and_tokenizer
+    from r1.modeling import load_model_and_tokenizer, save_model_and_tokenizer, set_threads
 
     started = time.time()
+    set_threads()
     model, tok = load_model_and_tokenizer(init) if isinstance(init, (str, Path)) else init
     key = checkpoint_key(cfg, Path(init), examples, seed) if isinstance(init, (str, Path)) else "direct"
     work = Path(work) if work else paths.checkpoints(stage) / key

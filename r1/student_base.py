@@ -23,6 +23,7 @@ def main(cfg: Params) -> None:
     from r1 import modeling
 
     start = time.time()
+    modeling.set_threads()
     bc = cfg.student_base
     inputs: list[Path] = []
     if bc.source == "scratch":

@@ -6,8 +6,39 @@
 STAGES.update(r1_dag.by_name(PARAMS.eval.models, n_shards=PARAMS.reasoning_set.n_shards))
 PART2 = [s.name for s in r1_dag.part2_stages(PARAMS.reasoning_set.n_shards)]
 
+# At full scale the training stages run on a node's 8 GPUs through accelerate (configs/accelerate/): DeepSpeed
+# ZeRO-3 for the base-sized models, plain data parallel for the students. Elsewhere: the plain command.
+LAUNCH = {
+    "cold_start_sft": "deepspeed_zero3",
+    "interim": "deepspeed_zero3",
+    "sft": "deepspeed_zero3",
+    "reward_models": "deepspeed_zero3",
+    "final": "deepspeed_zero3",
+    "student": "ddp",
+    "rl_student": "ddp",
+}
+GPUS_PER_TRAINING_JOB = 8
 
-for stage in PART2:
+
+def part2_shell(name):
+    if PROFILE != "full" or name not in LAUNCH:
+        return stage_shell(name)
+    stage = STAGES[name]
+    args = f" {stage.args}" if stage.args else ""
+    return (f"accelerate launch --config_file configs/accelerate/{LAUNCH[name]}.yaml "
+            f"-m r1.{stage.module}{args} --profile {PROFILE} 2>&1 | tee {{log}}")
+
+
+def part2_resources(name):
+    resources = stage_resources(name)
+    if PROFILE == "full" and name in LAUNCH:
+        resources["gpu"] = GPUS_PER_TRAINING_JOB
+    return resources
+
+
+def part2_rule(stage):
+    """One rule per stage. Defined inside a function on purpose: Snakemake evaluates a `shell:` expression again
+    when the job runs, so in a plain `for` loop every rule would run the last stage's command (late binding)."""
 
     rule:
         name:
@@ -19,10 +50,14 @@ for stage in PART2:
         params:
             cfg=stage_params(stage),
         resources:
-            **stage_resources(stage),
+            **part2_resources(stage),
         log:
             f"logs/{stage}.log",
         benchmark:
             f"benchmarks/{stage}.tsv"
         shell:
-            stage_shell(stage)
+            part2_shell(stage)
+
+
+for name in PART2:
+    part2_rule(name)

@@ -156,7 +156,7 @@ def test_model_rewards_score_general_rows_only_and_rule_rewards_reasoning_rows_o
     out = rm(["|special_token| t |special_token| Paris.", "<answer> 3 </answer>"], question=["Capital?", "1+2?"],
              kind=["general", "math"])
     assert out == [0.5, None] and seen == ["User: Capital?\nAssistant: Paris."]
-    gated = reward_models.ModelReward("harmlessness", "unused", active=lambda: False)
+    gated = reward_models.ModelReward("harmlessness", "unused", active=lambda state: False)
     assert gated(["x"], question=["q"], kind=["general"]) == [None]
     rule = reward_models.RuleOnReasoning("accuracy")
     assert rule(["<answer> 3 </answer>", "Paris."], kind=["math", "general"], answer=["3", None]) == [1.0, None]
@@ -250,3 +250,48 @@ def test_merge_dedups_across_shards_caps_per_prompt_and_target(cfg, train):
     assert stats["exact_duplicate"] == 1 and stats["over_per_prompt_cap"] == 1 and len(df) == 2
     df, stats = reasoning_set.merge([shard(0, [a, b]), shard(1, [c])], dataclasses.replace(rs, target_size=1), 0)
     assert len(df) == 1 and stats["over_target_size"] == 1
+
+
+# ---- general RL ----------------------------------------------------------------------------------------------------
+
+
+def test_final_mixes_reasoning_and_general_prompts_with_the_same_columns(cfg, train):
+    from r1 import final
+
+    general = non_reasoning.synthetic(cfg.non_reasoning_set, 0)
+    rows = final.mix_rows(train.to_dicts(), general, 10, 5, seed=0)
+    assert sum(r["kind"] == "general" for r in rows) == 5 and len(rows) == 15
+    assert len({tuple(sorted(r)) for r in rows}) == 1  # one schema for the Dataset
+    assert all(r["prompt"].endswith("Assistant:") and r["question"] in r["prompt"] for r in rows)
+    assert rows == final.mix_rows(train.to_dicts(), general, 10, 5, seed=0)
+
+
+def test_preference_rewards_switch_on_late_by_step_or_by_wall_clock():
+    from types import SimpleNamespace
+
+    schedule = reward_models.PreferenceSchedule(0.75, max_steps=100, max_minutes=60)
+    assert not schedule(SimpleNamespace(global_step=10))
+    assert schedule(SimpleNamespace(global_step=80))
+    capped = reward_models.PreferenceSchedule(0.75, max_steps=100, max_minutes=0.001)
+    capped(SimpleNamespace(global_step=0))
+    import time
+
+    time.sleep(0.1)
+    assert capped(SimpleNamespace(global_step=1))  # a wall-clock-capped run still reaches its preference phase
+
+
+def test_registered_lends_rewards_to_the_runner_by_name_and_restores_the_registry(cfg, tmp_path):
+    from r1 import final, rewards
+
+    original = rewards.get("language_consistency")
+    for name in ("helpfulness", "harmlessness"):
+        part2_tiny.save_model(tmp_path / name)  # a causal LM dir is enough for resolution
+    funcs = final.reward_overrides(cfg, root=tmp_path)
+    assert set(funcs) == {"accuracy", "language_consistency", "helpfulness", "harmlessness"}
+    with reward_models.registered(funcs):
+        lc = rewards.get("language_consistency")
+        # general rows are not judged by the rule rewards inside the final stage
+        assert lc(["plain answer", "|special_token| First, 1 + 1 = 2. |special_token| <answer> 2 </answer>"],
+                  kind=["general", "math"]) == [None, 1.0]
+        assert rewards.get("helpfulness").__name__ == "helpfulness"
+    assert rewards.get("language_consistency") is original and "helpfulness" not in rewards.REWARDS
