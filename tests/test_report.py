@@ -1,0 +1,87 @@
+"""r1.report: merge per-model evals into the exact eval.json shape, the markdown tables, the PNG curves."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from r1.report import METRICS, read_curves, report
+
+
+def metrics(base: float) -> dict:
+    one = {"pass@1": base, "cons@k": base + 0.05, "pass@k": base + 0.1, "mean_response_tokens": 40 + 100 * base,
+           "format_rate": 0.5 + base, "reflection_rate": base / 2}
+    return {**one, "by_family": {"math": dict(one), "code": {k: v / 2 for k, v in one.items()}}}
+
+
+def write_eval(eval_dir: Path, model: str, base: float) -> None:
+    eval_dir.mkdir(parents=True, exist_ok=True)
+    run = {"model": model, "k": 8, "n_items": 300, "metrics": metrics(base), "generation": {"tokens_per_s": 1.0},
+           "params": {"eval": {"temperature": 0.6, "top_p": 0.95, "max_new_tokens": 128}}}
+    (eval_dir / f"{model}.json").write_text(json.dumps(run))
+
+
+METRICS_TSV = "step\telapsed_s\treward\treward_std\tcompletion_length\tkl\taccuracy\treflection_rate\n" + "".join(
+    f"{s}\t{s * 1.5}\t{0.1 + s / 100:.3f}\t0.2\t{30 + s}\t0.0\t{s / 120:.3f}\t{'' if s % 7 == 0 else s / 400}\n"
+    for s in range(1, 61))
+
+
+@pytest.fixture
+def built(tmp_path):
+    write_eval(tmp_path / "reports/eval", "base", 0.1)
+    write_eval(tmp_path / "reports/eval", "r1_zero", 0.3)
+    (tmp_path / "models/r1_zero").mkdir(parents=True)
+    (tmp_path / "models/r1_zero/metrics.tsv").write_text(METRICS_TSV)
+    (tmp_path / "models/base").mkdir(parents=True)  # no metrics.tsv: not an RL model
+    merged = report(["base", "r1_zero"], eval_dir=tmp_path / "reports/eval", out_json=tmp_path / "reports/eval.json",
+                    out_md=tmp_path / "reports/eval.md", plots_dir=tmp_path / "reports/plots",
+                    models_root=tmp_path / "models")
+    return tmp_path, merged
+
+
+def test_merged_json_has_exactly_the_required_shape(built):
+    root, merged = built
+    on_disk = json.loads((root / "reports/eval.json").read_text())
+    assert on_disk == merged
+    assert list(on_disk) == ["base", "r1_zero"]
+    for model, base in (("base", 0.1), ("r1_zero", 0.3)):
+        m = on_disk[model]
+        assert set(m) == {*METRICS, "by_family"}
+        assert m["pass@1"] == pytest.approx(base)
+        assert set(m["by_family"]) == {"math", "code"}
+        assert all(set(f) == set(METRICS) for f in m["by_family"].values())
+        assert all(isinstance(v, float) for f in m["by_family"].values() for v in f.values())
+
+
+def test_markdown_tables(built):
+    root, _ = built
+    md = (root / "reports/eval.md").read_text()
+    assert "| model | items | pass@1 | cons@8 | pass@8 | mean tokens | format rate | reflection rate |" in md
+    assert "| base | 300 | 0.100 | 0.150 | 0.200 | 50.0 | 0.600 | 0.050 |" in md
+    assert "| code | r1_zero | 0.150 |" in md and "| math | base | 0.100 |" in md
+    assert "![r1_zero_reward_length](plots/r1_zero_reward_length.png)" in md
+
+
+def test_plots_drawn_for_rl_models_only(built):
+    root, _ = built
+    pngs = sorted(p.name for p in (root / "reports/plots").iterdir())
+    assert pngs == ["eval_pass1.png", "r1_zero_reflection.png", "r1_zero_reward_length.png"]
+    for name in pngs:
+        assert (root / "reports/plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_curves_tolerate_empty_cells(tmp_path):
+    tsv = tmp_path / "metrics.tsv"
+    tsv.write_text(METRICS_TSV)
+    df = read_curves(tsv)
+    assert df.columns == ["step", "reward", "accuracy", "completion_length", "reflection_rate"]
+    assert df["reflection_rate"].null_count() == 8  # steps 7, 14, ..., 56
+    assert df["step"].to_list()[:3] == [1.0, 2.0, 3.0]
+
+
+def test_missing_eval_is_a_clear_error(tmp_path):
+    write_eval(tmp_path, "base", 0.1)
+    with pytest.raises(FileNotFoundError, match="r1.eval --model r1_zero"):
+        report(["base", "r1_zero"], eval_dir=tmp_path, out_json=tmp_path / "e.json", out_md=tmp_path / "e.md",
+               plots_dir=tmp_path / "plots", models_root=tmp_path)
+    assert not (tmp_path / "e.json").exists()
