@@ -50,7 +50,9 @@ rule r1_zero:
         stage_shell("r1_zero")
 
 
-for model in PARAMS.eval.models:
+def eval_rule(model):
+    """One rule per model. Inside a function on purpose: Snakemake evaluates `shell:` again when the job runs, so
+    in a plain loop every eval rule would run the last model's command (late binding)."""
 
     rule:
         name:
@@ -69,6 +71,10 @@ for model in PARAMS.eval.models:
             f"benchmarks/eval_{model}.tsv"
         shell:
             stage_shell(f"eval_{model}")
+
+
+for model in PARAMS.eval.models:
+    eval_rule(model)
 
 
 rule eval:
