@@ -178,6 +178,13 @@ class EvalConfig:
 class GenerationConfig:
     backend: Literal["hf", "vllm"] = field(metadata={"help": "hf: batched transformers generate; vllm: GPU only"})
     device: Literal["auto", "cpu", "cuda"]
+    threads: int = field(default=0, metadata={
+        "help": "torch CPU threads while generating (hf on CPU); 0: torch's default (OMP_NUM_THREADS or all cores). "
+                "1 avoids thread thrashing when other jobs share the cores"})
+
+    def __post_init__(self):
+        if self.threads < 0:
+            raise ConfigError("threads: must be 0 (torch's default) or a positive count")
 
 
 # Part 2: everything after R1-Zero.

@@ -67,13 +67,15 @@ def evaluate(model, items: pl.DataFrame, cfg: EvalConfig, generation: Generation
     completions, tokens = generate(model, prompts, n=cfg.k, temperature=cfg.temperature, top_p=cfg.top_p,
                                    max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size,
                                    backend=generation.backend, device=generation.device, seed=seed,
+                                   threads=generation.threads,
                                    return_num_tokens=True, desc="eval")
     gen_seconds = time.perf_counter() - start
     start = time.perf_counter()
     samples = score(items, prompts, completions, tokens, rewards, extract_answer)
     n_tokens = int(samples["tokens"].sum())
     stats = {"tokens": n_tokens, "seconds": round(gen_seconds, 2), "tokens_per_s": round(n_tokens / gen_seconds, 1),
-             "scoring_seconds": round(time.perf_counter() - start, 2), "backend": generation.backend}
+             "scoring_seconds": round(time.perf_counter() - start, 2), "backend": generation.backend,
+             "threads": generation.threads}
     print(f"eval: {len(samples)} samples, {n_tokens} tokens in {gen_seconds:.1f}s "
           f"({stats['tokens_per_s']:.0f} tok/s), scored in {stats['scoring_seconds']}s", file=sys.stderr)
     return summarize(samples), samples, stats

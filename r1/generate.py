@@ -52,17 +52,20 @@ def _load_hf(path: Path, dtype):
 
 def generate(model: str | Path | tuple, prompts: Sequence[str], n: int = 1, temperature: float = 1.0, top_p: float = 1.0,
              max_new_tokens: int = 128, batch_size: int = 64, backend: str = "hf", seed: int = 0,
-             device: str = "auto", return_num_tokens: bool = False, desc: str = "generate"):
+             device: str = "auto", threads: int = 0, return_num_tokens: bool = False, desc: str = "generate"):
     """`n` completions per prompt: `list[list[str]]` in prompt order (and, with `return_num_tokens`, a matching
     `list[list[int]]` of generated token counts, eos excluded). `model` is a saved model directory or a
-    `(model, tokenizer)` pair (hf only). `temperature` 0 means greedy. `batch_size` counts sequences (prompts x n)."""
+    `(model, tokenizer)` pair (hf only). `temperature` 0 means greedy. `batch_size` counts sequences (prompts x n).
+    `threads` > 0 sets torch's CPU threads for the call (restored after); 0 leaves them alone."""
     if n < 1:
         raise ValueError(f"n: must be at least 1, got {n}")
     prompts = list(prompts)
     if backend == "hf":
         if isinstance(model, (str, Path)):
             model = load_model_and_tokenizer(model, device)
-        texts, counts = _hf_generate(*model, prompts, n, temperature, top_p, max_new_tokens, batch_size, seed, desc)
+        with cpu_threads(threads):
+            texts, counts = _hf_generate(*model, prompts, n, temperature, top_p, max_new_tokens, batch_size, seed,
+                                         desc)
     elif backend == "vllm":
         texts, counts = _vllm_generate(model, prompts, n, temperature, top_p, max_new_tokens, seed)
     else:
@@ -112,6 +115,19 @@ def _hf_generate(model, tokenizer, prompts, n, temperature, top_p, max_new_token
         texts = [t * n for t in texts]
         counts = [c * n for c in counts]
     return texts, counts
+
+
+@contextlib.contextmanager
+def cpu_threads(n: int):
+    """torch's intra-op CPU threads set to `n` for the block (0: unchanged). Tiny models barely gain from a second
+    thread, and OpenMP threads that wait on a busy core make every step several times slower."""
+    before = torch.get_num_threads()
+    if n > 0:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _left_pad(rows: list[list[int]], pad: int, device) -> tuple[torch.Tensor, torch.Tensor]:

@@ -17,3 +17,17 @@ os.environ["PATH"] = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def ci_build(tmp_path_factory):
+    """The whole DAG built once on the ci profile by Snakemake, in a scratch git copy of the repo. DVC tests adopt
+    the same artifacts with `dvc commit` instead of building them a second time."""
+    import time
+
+    from pipeline_util import copy_repo, snakemake
+
+    repo = copy_repo(tmp_path_factory.mktemp("ci_build"))
+    started = time.time()
+    snakemake(repo, "all")
+    return repo, time.time() - started

@@ -71,3 +71,27 @@ def planned_rules(dry_run_output: str) -> set[str]:
                 continue
             rules.add(parts[0])
     return rules - {"all"}
+
+
+class edited_yaml:
+    """Set one dotted key in a YAML file for the duration of a `with` block, then restore the file byte for byte."""
+
+    def __init__(self, path: Path, key: str, value):
+        self.path, self.key, self.value = path, key, value
+
+    def __enter__(self):
+        import yaml
+
+        self.original = self.path.read_text()
+        data = yaml.safe_load(self.original)
+        node = data
+        *parents, leaf = self.key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        assert node.get(leaf) != self.value, f"{self.key} is already {self.value!r}"
+        node[leaf] = self.value
+        self.path.write_text(yaml.safe_dump(data, sort_keys=False))
+        return self
+
+    def __exit__(self, *exc):
+        self.path.write_text(self.original)

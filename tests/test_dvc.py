@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -10,18 +12,19 @@ import time
 import pytest
 import yaml
 
-from pipeline_util import BIN, copy_repo, env, run
+from pipeline_util import BIN, copy_repo, edited_yaml, env, run
 from r1.artifacts import hash_path
 
 DVC = str(BIN / "dvc")
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    repo = copy_repo(tmp_path_factory.mktemp("dvc"))
+def built(ci_build, tmp_path_factory):
+    """DVC adopts the Snakemake build (same commands, same outputs): `dvc commit` records every stage in dvc.lock."""
+    repo, _ = ci_build
     remote = tmp_path_factory.mktemp("remote")
     run([DVC, "remote", "add", "-f", "-d", "local", str(remote)], repo)
-    run([DVC, "repro"], repo)
+    run([DVC, "commit", "--force"], repo)
     run(["git", "add", "-A"], repo)
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "build"], repo)
     return repo, remote
@@ -41,16 +44,21 @@ def test_second_repro_runs_nothing(built):
 
 def test_param_change_invalidates_exactly_the_readers(built):
     repo, _ = built
-    params = repo / "params.yaml"
-    original = params.read_text()
-    try:
-        params.write_text(original.replace("decontam_ngram: 8", "decontam_ngram: 9"))
+    with edited_yaml(repo / "params.yaml", "tasks.decontam_ngram", 9):
         status = run([DVC, "status", "--json"], repo).stdout
-    finally:
-        params.write_text(original)
-    import json
-
     assert set(json.loads(status)) == {"tasks"}
+
+
+def test_param_change_reruns_the_stage_and_its_descendants_only(built):
+    """DVC runs the same commands: a change to eval.max_new_tokens reruns the eval stages and the report."""
+    repo, _ = built
+    before = _lock_outs(repo)
+    with edited_yaml(repo / "params.yaml", "eval.max_new_tokens", 100):
+        out = run([DVC, "repro"], repo).stdout
+    ran = set(re.findall(r"Running stage '([^']+)'", out))
+    assert ran and all(name.startswith("eval") for name in ran), ran
+    assert before["models/r1_zero"] == _lock_outs(repo)["models/r1_zero"]
+    run([DVC, "repro"], repo)  # back to the committed params
 
 
 def test_push_clone_pull_gives_the_same_bytes(built, tmp_path):

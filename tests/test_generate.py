@@ -125,3 +125,20 @@ def test_vllm_needs_a_directory_and_unknown_backend(lm):
         generate(lm, ["x"], backend="vllm")
     with pytest.raises(ValueError, match="backend"):
         generate(lm, ["x"], backend="tgi")
+
+
+def test_threads_set_for_the_call_and_restored(lm):
+    model, tok = lm
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    seen = []
+    stock = model.generate
+    model.generate = lambda *a, **k: seen.append(torch.get_num_threads()) or stock(*a, **k)
+    try:
+        generate(lm, PROMPTS[:1], n=1, max_new_tokens=2, threads=1)
+        assert seen == [1] and torch.get_num_threads() == 2
+        generate(lm, PROMPTS[:1], n=1, max_new_tokens=2, threads=0)
+        assert seen == [1, 2]
+    finally:
+        del model.generate
+        torch.set_num_threads(before)

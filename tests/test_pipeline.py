@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import json
-import time
-
 import polars as pl
 import pytest
 
-from pipeline_util import copy_repo, planned_rules, run, snakemake
+from pipeline_util import edited_yaml, planned_rules, run, snakemake
 from r1 import config, dag
 
 REPORT_KEYS = {"pass@1", "cons@k", "pass@k", "mean_response_tokens", "format_rate", "reflection_rate", "by_family"}
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    repo = copy_repo(tmp_path_factory.mktemp("snake"))
-    started = time.time()
-    snakemake(repo, "all")
-    return repo, time.time() - started
+def built(ci_build):
+    return ci_build
 
 
 def test_ci_profile_builds_every_artifact(built):
@@ -63,14 +58,8 @@ def test_snakemake_plans_nothing_after_a_build(built):
 
 def test_changing_one_param_reruns_exactly_its_descendants(built):
     repo, _ = built
-    overlay = repo / "configs/ci.yaml"
-    original = overlay.read_text()
-    try:
-        overlay.write_text(original.replace("  k: 2\n", "  k: 3\n"))
-        assert "k: 3" in overlay.read_text()
+    with edited_yaml(repo / "configs/ci.yaml", "eval.k", 3):
         planned = planned_rules(snakemake(repo, "-n", "all").stdout)
-    finally:
-        overlay.write_text(original)
     assert planned == {f"eval_{m}" for m in config.load("ci", root=repo).eval.models} | {"eval"}
 
 
