@@ -166,16 +166,16 @@ def plot_pass_at_1(merged: dict, path: Path) -> Path:
     """Grouped bars: pass@1 per family (and overall) for each model."""
     groups = ["overall", *sorted({f for m in merged.values() for f in m["by_family"]})]
     width = 0.8 / len(merged)
-    fig, ax = plt.subplots(figsize=(max(5.5, 0.4 * len(groups) * len(merged) + 2), 3.8))
+    fig, ax = plt.subplots(figsize=(min(10.0, max(5.5, 0.3 * len(groups) * len(merged) + 2)), 3.8))
     for i, (name, m) in enumerate(merged.items()):
         values = [m["pass@1"] if g == "overall" else m["by_family"].get(g, {}).get("pass@1", 0.0) for g in groups]
         bars = ax.bar([x + (i - (len(merged) - 1) / 2) * width for x in range(len(groups))], values, width,
                       label=name)
-        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
+        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=2, rotation=90 if len(merged) > 3 else 0)
     ax.set_xticks(range(len(groups)), groups)
-    ax.set_ylim(0, 1.15)  # room for the legend above the bars
+    ax.set_ylim(0, 1.08)
     ax.set(ylabel="pass@1", title="pass@1 on held-out tasks")
-    ax.legend(fontsize=8, loc="upper left", ncol=min(len(merged), 4))
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: never covers a bar
     return _save(fig, path)
 
 
