@@ -189,9 +189,10 @@ def evaluate_model(cfg: Params, name: str, items: pl.DataFrame) -> dict:
 
 
 if __name__ == "__main__":
-    # --model is ours; --profile (and --help) go on to the shared stage entry.
-    parser = argparse.ArgumentParser(add_help=False)
+    # run_stage parses only --profile: parse ours here (full --help) and hand it --profile.
+    parser = argparse.ArgumentParser(prog="python -m r1.eval")
     parser.add_argument("--model", choices=MODEL_STAGES, default=None,
                         help="model artifact to evaluate (default: every model in eval.models)")
-    args, rest = parser.parse_known_args()
-    run_stage("eval", functools.partial(main, model=args.model), rest)
+    parser.add_argument("--profile", default=None, help="overlay configs/<profile>.yaml (default: params.yaml's)")
+    args = parser.parse_args()
+    run_stage("eval", functools.partial(main, model=args.model), ["--profile", args.profile] if args.profile else [])
