@@ -21,6 +21,7 @@ from typing import Sequence
 import torch
 from tqdm import tqdm
 
+
 def resolve_device(device: str = "auto") -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -86,6 +87,9 @@ def _hf_generate(model, tokenizer, prompts, n, temperature, top_p, max_new_token
     sampling = {"do_sample": False} if greedy else {"do_sample": True, "temperature": temperature, "top_p": top_p,
                                                        "top_k": 0}  # top_k 0: off (HF otherwise defaults to 50)
     encoded = tokenizer(prompts)["input_ids"] if prompts else []
+    empty = [i for i, ids in enumerate(encoded) if not ids]
+    if empty:
+        raise ValueError(f"prompts {empty[:5]} encode to no tokens (the tokenizer adds no BOS): nothing to condition on")
     order = sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))  # longest first: an OOM shows at once
     texts: list[list[str]] = [[] for _ in prompts]
     counts: list[list[int]] = [[] for _ in prompts]

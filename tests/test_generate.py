@@ -78,8 +78,10 @@ def test_more_samples_than_batch_size(lm):
     assert [len(t) for t in texts] == [5, 5]
 
 
-def test_empty_prompt_list(lm):
+def test_empty_prompt_list_and_empty_prompt(lm):
     assert generate(lm, [], n=3, max_new_tokens=4) == []
+    with pytest.raises(ValueError, match=r"prompts \[1\] encode to no tokens"):
+        generate(lm, ["hi", ""], n=1, max_new_tokens=4)
 
 
 def test_loads_a_saved_model_dir(lm, tmp_path):
