@@ -37,18 +37,10 @@ def load_model_and_tokenizer(path: str | Path, device: str = "auto"):
         raise FileNotFoundError(f"{path}: no saved model here (config.json missing); build it first")
     device = resolve_device(device)
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
-    try:  # ML owns loading (PreTrainedTokenizerFast, generation defaults); plain HF until it lands
-        from r1.modeling import load_model_and_tokenizer as load
-    except ImportError:
-        load = _load_hf
+    from r1.modeling import load_model_and_tokenizer as load  # PreTrainedTokenizerFast, generation defaults
+
     model, tokenizer = load(path, dtype)
     return model.to(device).eval(), tokenizer
-
-
-def _load_hf(path: Path, dtype):
-    from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
-
-    return AutoModelForCausalLM.from_pretrained(path, dtype=dtype), PreTrainedTokenizerFast.from_pretrained(path)
 
 
 def generate(model: str | Path | tuple, prompts: Sequence[str], n: int = 1, temperature: float = 1.0, top_p: float = 1.0,
