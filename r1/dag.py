@@ -20,6 +20,9 @@ VERIFIER_CODE = ("r1/rewards.py", "r1/verifiers")
 MODEL_CODE = ("r1/modeling.py",)
 GENERATE_CODE = ("r1/generate.py",)
 PROFILE_FILE = "configs/{profile}.yaml"
+# Stages that train a model take every core; the rest (generation, data) run one thread each, side by side.
+TRAINING_MODULES = frozenset({"base", "r1_zero", "cold_start_sft", "reasoning_rl", "sft", "reward_models", "final",
+                              "student_base", "distill", "rl_student"})
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,10 @@ class Stage:
     @property
     def all_outs(self) -> list[str]:
         return [*self.outs, *self.metrics]
+
+    @property
+    def trains(self) -> bool:
+        return self.module in TRAINING_MODULES
 
 
 def stages(eval_models: list[str], n_shards: int | None = None) -> list[Stage]:

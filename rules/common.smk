@@ -40,6 +40,11 @@ def stage_shell(name):
     return STAGES[name].command(PROFILE) + " 2>&1 | tee {log}"
 
 
+def stage_threads(name):
+    """Snakemake sets OMP_NUM_THREADS to a rule's threads (1 when undeclared): training takes every core."""
+    return workflow.cores if STAGES[name].trains else 1
+
+
 def stage_resources(name):
     full_scale = PROFILE == "full" and STAGES[name].gpu
     return {"gpu": 1 if full_scale else 0}

@@ -8,6 +8,7 @@ rule tasks:
         stage_outputs("tasks"),
     params:
         cfg=stage_params("tasks"),
+    threads: stage_threads("tasks")
     log:
         "logs/tasks.log",
     benchmark:
@@ -23,6 +24,7 @@ rule base:
         stage_outputs("base"),
     params:
         cfg=stage_params("base"),
+    threads: stage_threads("base")
     resources:
         **stage_resources("base"),
     log:
@@ -40,6 +42,7 @@ rule r1_zero:
         stage_outputs("r1_zero"),
     params:
         cfg=stage_params("r1_zero"),
+    threads: stage_threads("r1_zero")
     resources:
         **stage_resources("r1_zero"),
     log:
@@ -63,6 +66,7 @@ def eval_rule(model):
             stage_outputs(f"eval_{model}"),
         params:
             cfg=stage_params(f"eval_{model}"),
+        threads: stage_threads(f"eval_{model}")
         resources:
             **stage_resources(f"eval_{model}"),
         log:
@@ -84,6 +88,7 @@ rule eval:
         stage_outputs("eval"),
     params:
         cfg=stage_params("eval"),
+    threads: stage_threads("eval")
     log:
         "logs/eval.log",
     benchmark:

@@ -49,6 +49,7 @@ def part2_rule(stage):
             stage_outputs(stage),
         params:
             cfg=stage_params(stage),
+        threads: stage_threads(stage)
         resources:
             **part2_resources(stage),
         log:
