@@ -43,25 +43,36 @@ def mix_of(cfg: BaseConfig) -> corpus_mod.Mix:
                           direct_rate=cfg.direct_rate, malformed_rate=cfg.malformed_rate)
 
 
-def pack(docs_ids: list[list[int]], seq_len: int, pad_id: int):
-    """Documents packed whole into rows of seq_len (a document longer than a row is cut); (input_ids, labels)."""
+def batches(docs_ids: list[list[int]], batch_size: int, seq_len: int, pad_id: int, n_prompt: list[int] | None,
+            rng) -> list:
+    """One document per row, starting at position 0 as at inference (no packing: nothing to copy from a
+    neighbouring document). Rows of similar length share a batch; padding gets no loss and no attention.
+    With `n_prompt`, each document's first n_prompt[i] tokens get no loss. Returns [(input_ids, labels, mask)]."""
     import torch
 
-    rows, row = [], []
-    for ids in docs_ids:
-        ids = ids[:seq_len]
-        if len(row) + len(ids) > seq_len:
-            rows.append(row)
-            row = []
-        row = row + ids
-    if row:
-        rows.append(row)
-    x = torch.full((len(rows), seq_len), pad_id, dtype=torch.long)
-    y = torch.full((len(rows), seq_len), -100, dtype=torch.long)
-    for i, r in enumerate(rows):
-        x[i, :len(r)] = torch.tensor(r)
-        y[i, :len(r)] = torch.tensor(r)
-    return x, y
+    order = list(range(len(docs_ids)))
+    rng.shuffle(order)
+    chunk = batch_size * 32
+    groups = []
+    for c in range(0, len(order), chunk):
+        part = sorted(order[c:c + chunk], key=lambda i: len(docs_ids[i]))
+        groups += [part[b:b + batch_size] for b in range(0, len(part), batch_size)]
+    rng.shuffle(groups)
+    out = []
+    for group in groups:
+        width = min(seq_len, max(len(docs_ids[i]) for i in group))
+        x = torch.full((len(group), width), pad_id, dtype=torch.long)
+        y = torch.full((len(group), width), -100, dtype=torch.long)
+        m = torch.zeros((len(group), width), dtype=torch.long)
+        for r, i in enumerate(group):
+            ids = torch.tensor(docs_ids[i][:width])
+            x[r, :len(ids)] = ids
+            y[r, :len(ids)] = ids
+            m[r, :len(ids)] = 1
+            if n_prompt is not None:
+                y[r, :n_prompt[i]] = -100
+        out.append((x, y, m))
+    return out
 
 
 def lr_at(progress: float, cfg: BaseConfig, step: int) -> float:
@@ -72,41 +83,32 @@ def lr_at(progress: float, cfg: BaseConfig, step: int) -> float:
     return cfg.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-def pretrain(model, x, y, cfg: BaseConfig, seed: int, curve_path: Path | None = None, log_every: int = 25) -> list:
-    """Train on packed rows (x, y) until max_steps or max_minutes; returns [(step, loss, tok/s)]."""
+def pretrain(model, data: list, cfg: BaseConfig, seed: int, log_every: int = 25) -> list:
+    """Train on `data` batches [(input_ids, labels, mask)] (cycled) until max_steps or max_minutes;
+    returns [(step, loss, tok/s)]."""
     import torch
 
-    g = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, betas=(0.9, 0.95), weight_decay=0.01)
     model.train()
     cap = cfg.max_minutes * 60
     start = time.time()
-    curve, tokens, window_t, window_tok, losses = [], 0, start, 0, []
-    order = torch.randperm(len(x), generator=g)
-    pos = 0
+    curve, window_t, window_tok, losses = [], start, 0, []
+    step = 0
     for step in range(cfg.max_steps):
         elapsed = time.time() - start
         if elapsed > cap:
             log(f"wall-clock cap {cfg.max_minutes} min reached at step {step}")
             break
-        if pos + cfg.batch_size > len(order):
-            order, pos = torch.randperm(len(x), generator=g), 0
-        idx = order[pos:pos + cfg.batch_size]
-        pos += cfg.batch_size
-        xb, yb = x[idx], y[idx]
-        keep = int((yb != -100).any(0).nonzero().max()) + 1  # trim the all-pad tail
-        xb, yb = xb[:, :keep], yb[:, :keep]
+        xb, yb, mb = data[step % len(data)]
         for group in opt.param_groups:
             group["lr"] = lr_at(max(step / cfg.max_steps, elapsed / cap), cfg, step)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-            loss = model(input_ids=xb, attention_mask=(yb != -100).long(), labels=yb).loss
+            loss = model(input_ids=xb, attention_mask=mb, labels=yb).loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        n_tok = int((yb != -100).sum())
-        tokens += n_tok
-        window_tok += n_tok
+        window_tok += int(mb.sum())
         losses.append(loss.item())
         if (step + 1) % log_every == 0 or step == 0:
             now = time.time()
@@ -117,7 +119,8 @@ def pretrain(model, x, y, cfg: BaseConfig, seed: int, curve_path: Path | None = 
                 f"lr {opt.param_groups[0]['lr']:.2e} {now - start:.0f}s")
             window_t, window_tok, losses = now, 0, []
     if losses:
-        curve.append((step + 1, round(sum(losses) / len(losses), 4), round(window_tok / max(time.time() - window_t, 1e-9), 1)))
+        curve.append((step + 1, round(sum(losses) / len(losses), 4),
+                      round(window_tok / max(time.time() - window_t, 1e-9), 1)))
     model.eval()
     return curve
 
@@ -147,11 +150,18 @@ def build_scratch(cfg: BaseConfig, records: list[dict], seed: int):
     stats["doc_tokens_max"] = lengths[-1]
     log(f"tokenizer: {len(tok)} tokens; corpus {stats['tokens']:,} tokens, median doc {stats['doc_tokens_median']}, "
         f"max {stats['doc_tokens_max']}")
-    x, y = pack(docs_ids, cfg.seq_len, tok.pad_token_id)
+    n_prompt = None
+    if not cfg.loss_on_prompt:  # the prompt ends with the template tail token; learn what follows it
+        tail = tok.convert_tokens_to_ids(modeling.TEMPLATE_TAIL)
+        n_prompt = [ids.index(tail) + 1 if tail in ids else 0 for ids in docs_ids]
+    import random
+
+    data = batches(docs_ids, cfg.batch_size, cfg.seq_len, tok.pad_token_id, n_prompt, random.Random(seed))
     model = modeling.build_model(cfg.model, tok, seed)
-    log(f"DeepseekV3ForCausalLM: {modeling.n_params(model):,} parameters, {len(x)} packed rows of {cfg.seq_len}")
+    log(f"DeepseekV3ForCausalLM: {modeling.n_params(model):,} parameters; {len(data)} batches of {cfg.batch_size} "
+        f"documents")
     torch.manual_seed(seed)
-    curve = pretrain(model, x, y, cfg, seed)
+    curve = pretrain(model, data, cfg, seed)
     return model, tok, curve, stats
 
 
@@ -176,7 +186,7 @@ def main(cfg: Params) -> None:
 
     start = time.time()
     bc = cfg.base
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    modeling.set_threads()
     inputs: list[Path] = []
     if bc.source == "scratch":
         records = load_train_records()

@@ -94,6 +94,7 @@ class BaseConfig:
     error_rate: float = field(metadata={"help": "share of corpus traces that end in a wrong answer"})
     direct_rate: float = field(metadata={"help": "share of corpus traces that answer with an empty <think>"})
     malformed_rate: float = field(metadata={"help": "share of corpus traces with the answer outside <answer> tags"})
+    loss_on_prompt: bool = field(metadata={"help": "also train on prompt tokens (false: only the completion + eos)"})
     seq_len: int
     batch_size: int
     learning_rate: float

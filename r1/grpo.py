@@ -245,6 +245,7 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
     from r1.rewards import get
 
     start = time.time()
+    modeling.set_threads()
     out_dir, checkpoint_dir = Path(out_dir), Path(checkpoint_dir)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     model, tok = modeling.load_model_and_tokenizer(model_dir)

@@ -56,7 +56,7 @@ def test_pretrain_stops_at_the_wall_clock_cap(tiny_cfg):
     model = modeling.build_model(TINY, tok)
     x = torch.randint(0, len(tok), (16, 32))
     cfg = dataclasses.replace(tiny_cfg.base, max_steps=10_000, max_minutes=0.02)
-    curve = base.pretrain(model, x, x.clone(), cfg, seed=0)
+    curve = base.pretrain(model, [(x, x.clone(), torch.ones_like(x))], cfg, seed=0)
     assert curve[-1][0] < 10_000
 
 
@@ -65,3 +65,15 @@ def test_lr_schedule_warms_up_and_decays(tiny_cfg):
     assert base.lr_at(0.0, bc, 0) == pytest.approx(0.1)
     assert base.lr_at(0.0, bc, 10) == pytest.approx(1.0)
     assert base.lr_at(1.0, bc, 50) == pytest.approx(0.1)
+
+
+def test_batches_one_document_per_row_prompt_masked():
+    import random
+
+    docs = [[5, 6, 7, 8, 1], [5, 6, 9, 1], [5, 7, 1]]
+    out = base.batches(docs, 2, 16, 0, [2, 2, 1], random.Random(0))
+    rows = [(x[r].tolist(), y[r].tolist(), m[r].tolist()) for x, y, m in out for r in range(len(x))]
+    assert sorted(tuple(x[:sum(m)]) for x, _, m in rows) == sorted(tuple(d) for d in docs)
+    for x, y, m in rows:
+        n = sum(m)
+        assert all(v == -100 for v in y[n:]) and y[0] == -100 and y[n - 1] == 1
