@@ -167,6 +167,9 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
         "resumed_from": resume.name if resume else None,
     }
     write_json(out_dir / "metrics.json", metrics)
+    # Checkpoints exist to resume a killed run; a finished one must not leave them for the next run to continue from
+    # (a rerun with the same inputs has to give the same model).
+    shutil.rmtree(work, ignore_errors=True)
     log(stage, f"done: {metrics}")
     return metrics
 

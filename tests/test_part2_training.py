@@ -51,15 +51,18 @@ def test_sft_lowers_the_loss_and_saves_a_loadable_model(cfg, init, examples, tmp
     assert (out / "curve.tsv").read_text().startswith("step\tloss")
     texts = generate(out, ["User: hi. Assistant:"], n=2, max_new_tokens=5, temperature=1.0)
     assert len(texts[0]) == 2
-    assert sorted(p.name for p in (tmp_path / "work").glob("checkpoint-*")) == ["checkpoint-4", "checkpoint-8"]
-    assert all((p / sft.COMPLETE).exists() for p in (tmp_path / "work").glob("checkpoint-*"))
+    assert not (tmp_path / "work").exists()  # a finished run leaves no checkpoints to continue from
 
 
-def test_sft_resumes_from_the_newest_complete_checkpoint_only(cfg, init, examples, tmp_path):
+def test_sft_resumes_from_the_newest_complete_checkpoint_only(cfg, init, examples, tmp_path, monkeypatch):
     work = tmp_path / "work"
     first = tmp_path / "a"
     first.mkdir()
-    sft.train(init, examples, first, small(cfg, max_steps=4), 0, "t", work=work)
+    with monkeypatch.context() as m:  # as if killed right after its last checkpoint: nothing cleaned up
+        m.setattr(sft.shutil, "rmtree", lambda *a, **k: None)
+        sft.train(init, examples, first, small(cfg, max_steps=4), 0, "t", work=work)
+    assert sorted(p.name for p in work.glob("checkpoint-*")) == ["checkpoint-4"]
+    assert (work / "checkpoint-4" / sft.COMPLETE).exists()
     broken = work / "checkpoint-6"  # a half-written checkpoint: no completion marker
     broken.mkdir()
     (broken / "model.safetensors").write_bytes(b"truncated")
@@ -108,3 +111,36 @@ def test_reward_model_learns_to_rank_chosen_above_rejected(cfg, init, tmp_path):
     scores = reward(["Thank you, that is kind and helpful.", "You idiot, go away.", "<answer> 3 </answer>"],
                     question=["Say something kind."] * 3, kind=["general", "general", "math"])
     assert scores[0] > scores[1] and scores[2] is None
+
+
+@pytest.mark.slow
+def test_final_stage_runs_grpo_with_rule_and_model_rewards(tmp_path, monkeypatch):
+    """The general-RL stage end to end on tiny stand-ins: rule rewards on task rows, reward models on general rows
+    (the preference phase from the start here), a saved final model with per-reward metrics."""
+    import torch
+    from transformers import LlamaConfig, LlamaForSequenceClassification
+
+    from r1 import final, non_reasoning
+    from r1 import part2_paths as p2
+
+    cfg = config.load("ci")
+    cfg = dataclasses.replace(cfg, final=dataclasses.replace(cfg.final, preference_from=0.0, reasoning_prompts=16,
+                                                             general_prompts=16))
+    monkeypatch.chdir(tmp_path)
+    tok = part2_tiny.tokenizer()
+    part2_tiny.save_model(tmp_path / p2.SFT, tok)
+    for name in ("helpfulness", "harmlessness"):
+        torch.manual_seed(0)
+        rm = LlamaForSequenceClassification(LlamaConfig(
+            vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=4,
+            num_key_value_heads=4, num_labels=1, pad_token_id=tok.pad_token_id))
+        rm.save_pretrained(tmp_path / p2.REWARD_MODELS / name)
+        tok.save_pretrained(tmp_path / p2.REWARD_MODELS / name)
+    (tmp_path / "data/tasks").mkdir(parents=True)
+    part2_tiny.tasks(30).write_parquet(tmp_path / "data/tasks/train.parquet")
+    (tmp_path / p2.NON_REASONING).mkdir(parents=True)
+    non_reasoning.synthetic(cfg.non_reasoning_set, 0).write_parquet(tmp_path / p2.NON_REASONING / "train.parquet")
+    final.main(cfg)
+    metrics = (tmp_path / p2.FINAL / "metrics.tsv").read_text()
+    assert "reward_helpfulness" in metrics and "reward_accuracy" in metrics
+    assert (tmp_path / p2.FINAL / "config.json").exists()
