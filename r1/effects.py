@@ -2,10 +2,12 @@
 
     python -m r1.effects [--out reports/effects.md]
 
-Per model: pass@1 (eval), the R1-Zero tag format rate (eval's `format_rate`), the readable cold-start format rate,
-"well formed" (either format), the mean language consistency of the chain of thought (the `language_consistency`
-reward; an unscorable sample counts 0) and mean response tokens. Then R1's three claims, each checked:
-  1. the cold-start-trained models (interim, sft, final) are better formed and more language-consistent than r1_zero;
+Per model: pass@1 (eval), the R1-Zero tag format rate (eval's `format_rate`), the readable cold-start format rate
+(`|special_token| reasoning |special_token| summary`, r1.cold_start.readable_ok), "well formed" (either format), the
+mean language consistency of the chain of thought (the `language_consistency` reward; an unscorable sample counts 0)
+and mean response tokens. Then R1's three claims, each checked:
+  1. the cold-start-trained models (interim, sft, final) write the readable format more often and their CoT is more
+     language-consistent than r1_zero's (R1-Zero learns its tags perfectly; readability is what the cold start adds);
   2. final pass@1 >= r1_zero pass@1;
   3. the distilled student beats the RL-only student of the same size.
 """
@@ -60,10 +62,10 @@ def claims(rows: dict[str, dict]) -> list[dict]:
         for name in COLD_STARTED:
             if name in rows:
                 r = rows[name]
-                out.append({"claim": f"{name}: better formed and more language-consistent than r1_zero",
-                            "holds": r["well_formed"] > zero["well_formed"]
+                out.append({"claim": f"{name}: readable format and language consistency above r1_zero's",
+                            "holds": r["readable_format"] > zero["readable_format"]
                             and r["language_consistency"] > zero["language_consistency"],
-                            "observed": f"well-formed {r['well_formed']:.2f} vs {zero['well_formed']:.2f}; "
+                            "observed": f"readable {r['readable_format']:.2f} vs {zero['readable_format']:.2f}; "
                                         f"language {r['language_consistency']:.2f} vs "
                                         f"{zero['language_consistency']:.2f}"})
         if "final" in rows:

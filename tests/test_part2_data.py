@@ -295,3 +295,30 @@ def test_registered_lends_rewards_to_the_runner_by_name_and_restores_the_registr
                   kind=["general", "math"]) == [None, 1.0]
         assert rewards.get("helpfulness").__name__ == "helpfulness"
     assert rewards.get("language_consistency") is original and "helpfulness" not in rewards.REWARDS
+
+
+# ---- the effects table ---------------------------------------------------------------------------------------------
+
+
+def test_effects_table_checks_the_three_claims(tmp_path):
+    from r1 import effects
+
+    zero = "<think> 3 + 4 = 7 </think> <answer> 7 </answer>"
+    readable = "|special_token| First, 3 + 4 = 7.\nSo the result is 7. |special_token| The answer is <answer> 7 </answer>"
+    runs = {"r1_zero": (0.10, zero), "interim": (0.12, readable), "sft": (0.15, readable), "final": (0.20, readable),
+            "student": (0.08, readable), "rl_student": (0.02, zero)}
+    for name, (p1, text) in runs.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps({"pass@1": p1, "mean_response_tokens": 20.0}))
+        pl.DataFrame({"completion": [text] * 4}).write_parquet(tmp_path / f"{name}.samples.parquet")
+    out = tmp_path / "effects.md"
+    assert effects.main(["--eval-dir", str(tmp_path), "--out", str(out)]) == 0
+    report = json.loads(out.with_suffix(".json").read_text())
+    rows = {r["model"]: r for r in report["models"]}
+    assert rows["r1_zero"]["tag_format"] == 1.0 and rows["r1_zero"]["readable_format"] == 0.0
+    assert rows["interim"]["readable_format"] == 1.0 and rows["interim"]["language_consistency"] == 1.0
+    assert len(report["claims"]) == 5 and all(c["holds"] for c in report["claims"])
+    assert "| final | 0.200 |" in out.read_text()
+    (tmp_path / "student.json").write_text(json.dumps({"pass@1": 0.01, "mean_response_tokens": 20.0}))
+    effects.main(["--eval-dir", str(tmp_path), "--out", str(out)])
+    claims = json.loads(out.with_suffix(".json").read_text())["claims"]
+    assert [c["holds"] for c in claims if "student" in c["claim"]] == [False]
