@@ -175,7 +175,7 @@ def corpus_stats(docs: list[dict]) -> dict:
         "modes": dict(sorted(modes.items())),
         "kinds": dict(sorted(collections.Counter(d["kind"] for d in docs).items())),
         "reflection_share": round(sum(reflects(d["text"].split(". Assistant:", 1)[-1]) for d in docs) / n, 4),
-        "error_share": round(modes.get("wrong", 0) / n, 4),
+        "error_share": round((modes.get("wrong", 0) + modes.get("guess", 0)) / n, 4),
     }
 
 

@@ -3,12 +3,16 @@
 Built from the TRAIN split only. A trace is one of (rates from params `base`):
   reasoned    `<think> worked lines </think> <answer> answer </answer>` (correct)
   direct      `<think> </think> <answer> answer </answer>`: no reasoning, so often beyond a small model
+  guess       direct, but wrong: no reasoning and a miscomputed answer (countdown: a miss; code: a bug)
   wrong       reasoned, but one line is miscomputed (or, for countdown, the attempt misses the target; for code a
-              bug), and the error carries to a wrong answer                                   (rate: error_rate)
+              bug), and the error carries to a wrong answer
+              (guess + wrong: error_rate; GUESS_SHARE of the wrong traces are guesses)
   malformed   the answer outside `<answer>` tags                                            (rate: malformed_rate)
   reflective  a line is miscomputed, then "wait, ..." catches and corrects it; or a countdown attempt that misses is
               followed by "wait, ... is not T" and another attempt; or a closing "verify:" step (rate: reflection_rate)
-So reflecting goes with being right and guessing with being wrong: GRPO has something to select, and selecting it
+Errors sit mostly in the direct answers, decided at the first token (`</think>` or a reasoning line), so they
+survive low-temperature sampling (a rare slip inside a reasoned trace is sharpened away at T=0.6, a coin flip between
+modes is not). So reasoning and reflecting go with being right and guessing with being wrong: GRPO has something to select, and selecting it
 makes completions longer and more reflective (the R1-Zero effect in miniature).
 """
 
@@ -22,7 +26,8 @@ from itertools import permutations
 from r1.schema import r1_zero_prompt
 
 LINE_RE = re.compile(r"^\s*(-?\d+) ([-+*/]) (-?\d+) = (-?\d+)\s*$")
-MODES = ("reasoned", "direct", "wrong", "malformed", "reflective")
+MODES = ("reasoned", "direct", "guess", "wrong", "malformed", "reflective")
+GUESS_SHARE = 2 / 3  # of the wrong traces, the share that are direct guesses
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,8 @@ class Mix:
 
     def sample(self, rng: random.Random) -> str:
         u = rng.random()
-        for mode, rate in (("wrong", self.error_rate), ("reflective", self.reflection_rate),
+        for mode, rate in (("guess", self.error_rate * GUESS_SHARE), ("wrong", self.error_rate * (1 - GUESS_SHARE)),
+                           ("reflective", self.reflection_rate),
                            ("direct", self.direct_rate), ("malformed", self.malformed_rate)):
             if u < rate:
                 return mode
@@ -113,6 +119,8 @@ def math_trace(rec: dict, mode: str, rng: random.Random) -> str:
         return wrap(text, answer)
     if mode == "direct":
         return wrap("", answer)
+    if mode == "guess":
+        return wrap("", str(slip(rng, int(answer)))) if answer.lstrip("-").isdigit() else wrap("", answer + "0")
     if mode == "malformed":
         return malformed(text, answer, rng)
     i = rng.randrange(len(lines))
@@ -142,7 +150,7 @@ def malformed(think: str, answer: str, rng: random.Random) -> str:
 
 
 def generic_trace(think: str, answer: str, mode: str, rng: random.Random) -> str:
-    if mode == "direct":
+    if mode in ("direct", "guess"):
         return wrap("", answer)
     if mode == "malformed":
         return malformed(think, answer, rng)
@@ -187,10 +195,12 @@ def countdown_trace(rec: dict, mode: str, rng: random.Random) -> str:
         return malformed(think, answer, rng)
     misses = [a for a in attempts(numbers) if a[0] != target]
     if not misses:  # every fold hits the target: nothing to miss, so check the answer instead
-        if mode == "wrong":
-            return wrap(think, f"{answer} + 1")
+        if mode in ("wrong", "guess"):
+            return wrap(think if mode == "wrong" else "", f"{answer} + 1")
         return wrap(f"{think}\nverify: {answer} = {target}", answer)
     value, lines, expr = rng.choice(misses)
+    if mode == "guess":
+        return wrap("", expr)
     if mode == "wrong":
         return wrap("\n".join(lines), expr)
     # reflective: one or two attempts that miss, each caught, then the one that works
@@ -230,6 +240,8 @@ def code_trace(rec: dict, mode: str, rng: random.Random) -> str:
         return malformed(think, code, rng)
     if mode == "wrong":
         return wrap(think, bug(code, rng))
+    if mode == "guess":
+        return wrap("", bug(code, rng))
     # reflective: check the plan against a test case
     first = (rec.get("tests") or "").strip().splitlines()
     check = first[0].removeprefix("assert ").strip() if first else f"{rec.get('entry_point')} is defined"

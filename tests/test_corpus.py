@@ -52,8 +52,9 @@ def test_corpus_rates_match_params(train):
     n = 6000
     docs = corpus.build(train, n, MIX, seed=0)
     modes = Counter(d["mode"] for d in docs)
-    for mode, rate in (("wrong", MIX.error_rate), ("reflective", MIX.reflection_rate), ("direct", MIX.direct_rate),
-                       ("malformed", MIX.malformed_rate)):
+    modes["error"] = modes["wrong"] + modes["guess"]
+    for mode, rate in (("error", MIX.error_rate), ("reflective", MIX.reflection_rate), ("direct", MIX.direct_rate),
+                       ("malformed", MIX.malformed_rate), ("guess", MIX.error_rate * corpus.GUESS_SHARE)):
         assert abs(modes[mode] / n - rate) < 0.02, (mode, modes[mode] / n)
     # reflection (as eval measures it) appears exactly in the reflective traces
     reflective = [reflects(_completion(d)) for d in docs]
@@ -68,7 +69,7 @@ def test_modes_are_right_and_wrong_as_labelled(train):
     recs = [r for r in train if r["kind"] in ("math", "countdown")][:150]
     cols = {k: [r[k] for r in recs] for k in recs[0]}
     for mode, want_acc, want_fmt in (("reasoned", 1.0, 1.0), ("reflective", 1.0, 1.0), ("direct", 1.0, 1.0),
-                                     ("wrong", 0.0, 1.0), ("malformed", 0.0, 0.0)):
+                                     ("wrong", 0.0, 1.0), ("guess", 0.0, 1.0), ("malformed", 0.0, 0.0)):
         comps = [corpus.trace(r, mode, rng) for r in recs]
         a, f = acc(comps, **cols), fmt(comps, **cols)
         assert sum((x or 0) == want_acc for x in a) / len(a) > 0.95, (mode, comps[:2])
