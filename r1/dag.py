@@ -41,8 +41,15 @@ class Stage:
         extra = f" {self.args}" if self.args else ""
         return f"python -m r1.{self.module}{extra} --profile {profile}"
 
+    def inputs(self) -> list[str]:
+        """What Snakemake tracks as files. It tracks the stage's resolved params sections itself (rule params), so
+        an edit to an overlay reruns exactly the stages whose params changed."""
+        return [*self.deps, *self.code, *SHARED_CODE]
+
     def all_deps(self, profile: str) -> list[str]:
-        return [*self.deps, *self.code, *SHARED_CODE, PROFILE_FILE.format(profile=profile)]
+        """What DVC tracks. DVC reads params from params.yaml only, so the active overlay is a file dependency:
+        an edit to it reruns that profile's stages (params.yaml edits stay precise)."""
+        return [*self.inputs(), PROFILE_FILE.format(profile=profile)]
 
     @property
     def all_outs(self) -> list[str]:

@@ -18,7 +18,7 @@ STAGES = r1_dag.by_name(PARAMS.eval.models)
 
 
 def stage_inputs(name):
-    return STAGES[name].all_deps(PROFILE)
+    return STAGES[name].inputs()
 
 
 def stage_outputs(name):
