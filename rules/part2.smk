@@ -29,6 +29,21 @@ def part2_shell(name):
             f"-m r1.{stage.module}{args} --profile {PROFILE} 2>&1 | tee {{log}}")
 
 
+# Side branches (students, reward models) yield to the main chain when both could run: R1's critical path is
+# base -> r1_zero -> cold start -> interim -> reasoning set -> sft -> final.
+SIDE_BRANCH = {"student_base", "rl_student", "student", "reward_models"}
+
+
+def part2_priority(name):
+    return -1 if name in SIDE_BRANCH else 0
+
+
+def part2_threads(name):
+    """One core per job: torch runs a single thread here (r1.modeling.set_threads: two threads ran 5-17x slower on
+    this shared CPU), so reserving every core for a training job would only serialize part 2's training."""
+    return 1
+
+
 def part2_resources(name):
     resources = stage_resources(name)
     if PROFILE == "full" and name in LAUNCH:
@@ -49,7 +64,8 @@ def part2_rule(stage):
             stage_outputs(stage),
         params:
             cfg=stage_params(stage),
-        threads: stage_threads(stage)
+        threads: part2_threads(stage)
+        priority: part2_priority(stage)
         resources:
             **part2_resources(stage),
         log:
