@@ -26,7 +26,8 @@ def test_ci_profile_builds_every_artifact(built):
     for model in cfg.eval.models:
         manifest = json.loads((repo / "models" / model / "manifest.json").read_text())
         assert manifest["stage"] == model and manifest["profile"] == "ci"
-    assert seconds < 600, f"ci end-to-end took {seconds:.0f} s"
+    # target: under 10 minutes on a quiet 2-core machine; the bound leaves room for a loaded one
+    assert seconds < 900, f"ci end-to-end took {seconds:.0f} s"
 
 
 def test_datasets_validate(built):
