@@ -5,9 +5,10 @@
 R1 collected R1-Zero outputs "in a readable format" and post-processed them. Here: sample R1-Zero on train prompts,
 keep the samples that are correct (the `accuracy` reward), well formed (`format`) and language-consistent
 (`language_consistency` of the CoT), at most `max_per_prompt` distinct ones per prompt; rewrite each into the readable
-pattern `|special_token| <reasoning, one step per line> |special_token| <summary>`. R1's other source, prompted long
-CoT, is the tasks' own worked solutions rewritten the same way (`topup: solutions`), used to reach `target_size` when
-R1-Zero yields too few. Every example is re-verified after the rewrite; a Great Expectations suite gates the write.
+pattern `|special_token| first <step>\n then <step>\n so the answer is <a> |special_token| the answer is <answer> <a>
+</answer>` (one step per line, in words). R1's other source, prompted long CoT, is the tasks' own worked solutions
+rewritten the same way (`topup: solutions`), used to reach `target_size` when R1-Zero yields too few. Every example
+is re-verified after the rewrite; a Great Expectations suite gates the write.
 
 Rows: the task record (`id`, `kind`, `prompt`, `answer`, `numbers`, `target`, `tests`, `entry_point`, `reference`)
 plus `completion` (readable) and `source` (r1_zero | solution). SFT stages prompt with the R1-Zero template, as eval.
@@ -31,7 +32,7 @@ from r1.verifiers.answer import SPECIAL, extract_answer, format_ok, reasoning_of
 
 TASK_COLUMNS = ("id", "kind", "prompt", "answer", "numbers", "target", "tests", "entry_point", "reference")
 SOURCES = ("r1_zero", "solution")
-LEAD = {"math": "The answer is", "countdown": "The equation is", "code": "The solution is"}
+LEAD = "the answer is"
 TAG_RE = re.compile(r"</?(?:think|answer)>")
 STEP_SPLIT_RE = re.compile(r"\n+|(?<=[.;])\s+(?=\S)")
 WORD_START_RE = re.compile(r"^[A-Za-z]")
@@ -59,14 +60,16 @@ def steps(reasoning: str) -> list[str]:
 
 
 def readable_reasoning(lines: list[str]) -> str:
-    """One step per line with connectives, so the CoT reads as prose in the target language (R1's readability)."""
+    """One step per line, led by a connective ("first", "then"; a step that already starts with words, like
+    "wait, check: ...", keeps them), so the CoT reads as prose in the target language (R1's readability). Words are
+    lower-case with a leading space: the pieces a small byte-level BPE already has as single tokens."""
     out = []
     for i, step in enumerate(lines):
-        if WORD_START_RE.match(step):  # already words ("wait, check: ...", "keep x if ..."): capitalise only
-            out.append(step[0].upper() + step[1:] + ".")
+        if WORD_START_RE.match(step):
+            out.append(step[0].lower() + step[1:])
         else:
-            out.append(("First, " if i == 0 else "Then ") + step + ".")
-    return "\n".join(out)
+            out.append(("first " if i == 0 else "then ") + step)
+    return "\n ".join(out)
 
 
 def readable(reasoning_lines: list[str], answer: str, kind: str) -> str:
@@ -74,8 +77,8 @@ def readable(reasoning_lines: list[str], answer: str, kind: str) -> str:
     answer = (answer or "").strip()
     body = readable_reasoning(reasoning_lines)
     if kind != "code":
-        body += f"\nSo the result is {answer}."
-    return f"{SPECIAL} {body} {SPECIAL} {LEAD.get(kind, 'The answer is')} <answer> {answer} </answer>"
+        body += f"\n so the answer is {answer}"
+    return f"{SPECIAL} {body} {SPECIAL} {LEAD} <answer> {answer} </answer>"
 
 
 def rewrite(completion: str, kind: str) -> str | None:

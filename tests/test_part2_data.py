@@ -36,7 +36,7 @@ def zero_style(row, correct=True):
 def test_rewrite_makes_an_r1_zero_sample_readable_and_keeps_its_answer():
     text = "<think> 9 + 20 = 29\n29 + 3 = 32. wait, check: 29 + 3 = 32 </think> <answer> 32 </answer>"
     out = cold_start.rewrite(text, "math")
-    assert out.startswith("|special_token| First, 9 + 20 = 29.\nThen 29 + 3 = 32.\nWait, check: 29 + 3 = 32.")
+    assert out.startswith("|special_token| first 9 + 20 = 29\n then 29 + 3 = 32\n wait, check: 29 + 3 = 32\n so the")
     assert extract_answer(out) == "32"
     assert cold_start.readable_ok(out)
     assert "<think>" not in out
@@ -197,7 +197,7 @@ def _fake_generate(train, calls, fail_at=None):
             row = rows[p.split("User: ", 1)[1].rsplit(". Assistant:", 1)[0]]
             good = cold_start.from_solution(row["solution"], row["answer"], row["kind"])
             wrong = cold_start.readable(["1 + 1 = 2"], "999", row["kind"])
-            out.append([good, good.replace("First,", "First of all,"), wrong][:n])
+            out.append([good, good.replace("first ", "first of all "), wrong][:n])
         return out
 
     return generate
