@@ -27,6 +27,7 @@ from r1 import paths, quality
 from r1 import part2_paths as p2
 from r1.artifacts import atomic_dir, run_stage, write_json, write_manifest
 from r1.config import Params
+from r1.filters import readable_ok
 from r1.schema import r1_zero_prompt
 from r1.verifiers.answer import SPECIAL, extract_answer, format_ok, reasoning_of, split_cold_start
 
@@ -36,9 +37,6 @@ LEAD = "the answer is"
 TAG_RE = re.compile(r"</?(?:think|answer)>")
 STEP_SPLIT_RE = re.compile(r"\n+|(?<=[.;])\s+(?=\S)")
 WORD_START_RE = re.compile(r"^[A-Za-z]")
-# A readable completion: reasoning, then a summary that holds the final answer in <answer> tags.
-READABLE_RE = re.compile(re.escape(SPECIAL) + r"(?:(?!<think>|</think>).)*\S(?:(?!<think>|</think>).)*"
-                         + re.escape(SPECIAL) + r".*<answer>.*\S.*</answer>\s*$", re.DOTALL)
 
 
 def log(msg: str) -> None:
@@ -97,12 +95,6 @@ def from_solution(solution: str, answer: str, kind: str) -> str | None:
     """A task's worked solution + its answer in the readable pattern (R1's prompted long-CoT source)."""
     lines = steps(solution)
     return readable(lines, answer, kind) if lines and answer else None
-
-
-def readable_ok(text: str) -> bool:
-    """Well formed in the readable pattern: exactly two markers, a reasoning with words, an answer in the summary."""
-    return bool(text) and text.count(SPECIAL) == 2 and bool(READABLE_RE.match(text.strip())) \
-        and split_cold_start(text) is not None
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ def model_row(name: str, eval_dir: Path = paths.EVAL) -> dict | None:
     summary_file, samples_file = eval_dir / f"{name}.json", eval_dir / f"{name}.samples.parquet"
     if not summary_file.exists() or not samples_file.exists():
         return None
-    summary = json.loads(summary_file.read_text())
+    report = json.loads(summary_file.read_text())
+    summary = report.get("metrics", report)  # r1.eval nests the numbers under "metrics"
     samples = pl.read_parquet(samples_file)
     texts = samples["completion"].to_list()
     lc = rewards.get("language_consistency")(texts)
@@ -55,6 +56,11 @@ def model_row(name: str, eval_dir: Path = paths.EVAL) -> dict | None:
     }
 
 
+def _gt(a: float, b: float) -> bool:
+    """a > b at the table's precision: 0.0004 vs 0.0001 is not a difference."""
+    return round(a, 3) > round(b, 3)
+
+
 def claims(rows: dict[str, dict]) -> list[dict]:
     out = []
     zero = rows.get("r1_zero")
@@ -63,18 +69,18 @@ def claims(rows: dict[str, dict]) -> list[dict]:
             if name in rows:
                 r = rows[name]
                 out.append({"claim": f"{name}: readable format and language consistency above r1_zero's",
-                            "holds": r["readable_format"] > zero["readable_format"]
-                            and r["language_consistency"] > zero["language_consistency"],
+                            "holds": _gt(r["readable_format"], zero["readable_format"])
+                            and _gt(r["language_consistency"], zero["language_consistency"]),
                             "observed": f"readable {r['readable_format']:.2f} vs {zero['readable_format']:.2f}; "
                                         f"language {r['language_consistency']:.2f} vs "
                                         f"{zero['language_consistency']:.2f}"})
         if "final" in rows:
             f = rows["final"]
-            out.append({"claim": "final pass@1 >= r1_zero pass@1", "holds": f["pass@1"] >= zero["pass@1"],
+            out.append({"claim": "final pass@1 >= r1_zero pass@1", "holds": not _gt(zero["pass@1"], f["pass@1"]),
                         "observed": f"{f['pass@1']:.3f} vs {zero['pass@1']:.3f}"})
     if "student" in rows and "rl_student" in rows:
         s, r = rows["student"], rows["rl_student"]
-        out.append({"claim": "distilled student beats the RL-only student", "holds": s["pass@1"] > r["pass@1"],
+        out.append({"claim": "distilled student beats the RL-only student", "holds": _gt(s["pass@1"], r["pass@1"]),
                     "observed": f"pass@1 {s['pass@1']:.3f} vs {r['pass@1']:.3f}"})
     return out
 

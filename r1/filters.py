@@ -1,5 +1,5 @@
-"""Filters for generated SFT data (R1's reasoning set): mixed language, over-long paragraphs, code blocks in answers
-that should not hold code, exact and near duplicates.
+"""Filters for generated SFT data (R1's reasoning set): mixed language, unreadable (not in the readable pattern),
+over-long paragraphs, code blocks in answers that should not hold code, exact and near duplicates.
 
 Every filter is a plain function over a polars frame with at least `id`, `kind`, `prompt`, `completion`; it returns
 the rows it keeps and how many it dropped, so each stage can report a per-filter count. The language score is the
@@ -13,12 +13,28 @@ import re
 
 import polars as pl
 
-from r1.verifiers.answer import reasoning_of
+from r1.verifiers.answer import SPECIAL, reasoning_of, split_cold_start
 
 # A fence, or a line that starts like Python: in a math or countdown answer, that is code where none belongs.
 CODE_RE = re.compile(r"```|^[ \t]*(?:def |class |import |from \w+ import |return |print\()", re.MULTILINE)
 PARAGRAPH_RE = re.compile(r"\n[ \t]*\n")
 WORD_RE = re.compile(r"\w+", re.UNICODE)
+# The readable pattern: a reasoning with some letters, then a summary that holds the final answer in <answer> tags;
+# no R1-Zero tags anywhere.
+READABLE_RE = re.compile(re.escape(SPECIAL) + r"(?:(?!<think>|</think>).)*[A-Za-z](?:(?!<think>|</think>).)*"
+                         + re.escape(SPECIAL) + r"(?:(?!<think>|</think>).)*<answer>.*\S.*</answer>\s*$", re.DOTALL)
+
+
+def readable_ok(text: str) -> bool:
+    """In the readable pattern: exactly two markers, a reasoning in words, the answer in the summary."""
+    text = (text or "").strip()
+    return text.count(SPECIAL) == 2 and bool(READABLE_RE.match(text)) and split_cold_start(text) is not None
+
+
+def unreadable(df: pl.DataFrame):
+    """Drop completions that break the readable pattern (a right answer after a garbled reasoning teaches garbling)."""
+    keep = pl.Series([readable_ok(t) for t in df["completion"]], dtype=pl.Boolean)
+    return df.filter(keep), int((~keep).sum())
 
 
 def language_scores(df: pl.DataFrame) -> list[float | None]:
@@ -110,6 +126,7 @@ def apply_all(df: pl.DataFrame, *, min_language: float, max_paragraph_chars: int
     """Every filter in turn; returns the kept rows and {filter: rows dropped}."""
     stats = {"input": len(df)}
     df, stats["mixed_language"] = mixed_language(df, min_language, language)
+    df, stats["unreadable"] = unreadable(df)
     df, stats["long_paragraph"] = long_paragraphs(df, max_paragraph_chars)
     df, stats["code_block"] = code_blocks(df)
     df, stats["exact_duplicate"] = exact_duplicates(df)

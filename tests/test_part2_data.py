@@ -308,7 +308,7 @@ def test_effects_table_checks_the_three_claims(tmp_path):
     runs = {"r1_zero": (0.10, zero), "interim": (0.12, readable), "sft": (0.15, readable), "final": (0.20, readable),
             "student": (0.08, readable), "rl_student": (0.02, zero)}
     for name, (p1, text) in runs.items():
-        (tmp_path / f"{name}.json").write_text(json.dumps({"pass@1": p1, "mean_response_tokens": 20.0}))
+        (tmp_path / f"{name}.json").write_text(json.dumps({"metrics": {"pass@1": p1, "mean_response_tokens": 20.0}}))
         pl.DataFrame({"completion": [text] * 4}).write_parquet(tmp_path / f"{name}.samples.parquet")
     out = tmp_path / "effects.md"
     assert effects.main(["--eval-dir", str(tmp_path), "--out", str(out)]) == 0

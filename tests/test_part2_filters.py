@@ -26,6 +26,17 @@ def test_mixed_language_drops_a_row_that_cannot_be_scored():
     assert kept["prompt"].to_list() == ["p1"]
 
 
+@pytest.mark.parametrize("garbled", [
+    "|special_token|ststst Fuulu soution is <answer> 7 </answer>",  # one marker: no summary
+    "|special_token| first 3 + 4 = 7 |special_token| |special_token| <answer> 7 </answer>",  # three markers
+    "|special_token| first 3 + 4 = 7 |special_token| the answer is 7",  # no answer tags in the summary
+    "<think> first 3 + 4 = 7 </think> <answer> 7 </answer>",  # R1-Zero's tags, not the readable pattern
+])
+def test_unreadable_drops_a_broken_pattern_and_keeps_a_readable_one(garbled):
+    kept, dropped = filters.unreadable(frame(("math", "p1", GOOD), ("math", "p2", garbled)))
+    assert kept["prompt"].to_list() == ["p1"] and dropped == 1
+
+
 def test_long_paragraph_drops_a_wall_of_text_and_keeps_short_steps():
     wall = "|special_token| " + "then add the numbers again " * 40 + "|special_token| <answer> 14 </answer>"
     df = frame(("math", "p1", GOOD), ("math", "p2", wall))
@@ -80,5 +91,5 @@ def test_apply_all_reports_each_filter():
     kept, stats = filters.apply_all(df, min_language=0.0, max_paragraph_chars=600, near_dup_threshold=0.8,
                                     shingle_words=3, language=[1.0, 1.0, 1.0])
     assert len(kept) == 1
-    assert stats == {"input": 3, "mixed_language": 0, "long_paragraph": 0, "code_block": 1, "exact_duplicate": 1,
-                     "near_duplicate": 0, "kept": 1}
+    assert stats == {"input": 3, "mixed_language": 0, "unreadable": 0, "long_paragraph": 0, "code_block": 1,
+                     "exact_duplicate": 1, "near_duplicate": 0, "kept": 1}
