@@ -103,39 +103,42 @@ def test_a_missing_shard_alone_is_planned_again(tmp_path):
     allowed = ["--allowed-rules", *shard_rules(n), "reasoning_set"]
     out = dry_run(shard_repo, "ci", "reasoning_set", extra=allowed)
     assert planned_rules(out) == set(), out
-    # shard 2 was killed: a killed shard leaves no output (atomic), so the merge never ran either
-    run(["rm", "-rf", str(p2.shard_dir(2)), str(p2.REASONING_SET)], shard_repo)
-    assert planned_rules(dry_run(shard_repo, "ci", "reasoning_set", extra=allowed)) == {"reasoning_shard_002",
+    # the last shard was killed: a killed shard leaves no output (atomic), so the merge never ran either
+    victim = n - 1
+    run(["rm", "-rf", str(p2.shard_dir(victim)), str(p2.REASONING_SET)], shard_repo)
+    assert planned_rules(dry_run(shard_repo, "ci", "reasoning_set", extra=allowed)) == {p2.shard_stage(victim),
                                                                                          "reasoning_set"}
 
 
 @pytest.mark.slow
 def test_killing_one_shard_reruns_only_that_shard_and_it_resumes(shard_repo):
-    """Real jobs: build the shards, kill shard 2 mid-run (after its first chunk), rerun; only shard 2 and the merge
-    run again, and shard 2 picks up its finished chunk instead of sampling it again."""
+    """Real jobs: build the shards, kill the last one mid-run (after its first chunk), rerun; only that shard and the
+    merge run again, and the shard picks up its finished chunk instead of sampling it again."""
     repo = shard_repo
     n = config.load("ci", root=repo).reasoning_set.n_shards
     snake = [str(BIN / "snakemake"), "--cores", "2", "--configfile", "configs/ci.yaml", "--allowed-rules",
              *shard_rules(n), "reasoning_set", "--"]
-    others = [p2.shard_stage(i) for i in range(n) if i != 2]
+    victim = n - 1
+    others = [p2.shard_stage(i) for i in range(n) if i != victim]
     run(snake + others, repo)
 
-    proc = subprocess.Popen(snake + ["reasoning_shard_002"], cwd=repo, env=env(), stdout=subprocess.PIPE,
+    proc = subprocess.Popen(snake + [p2.shard_stage(victim)], cwd=repo, env=env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.time() + 300
-    while not list((repo / "cache/reasoning_set").glob("*/shard_002/chunk_0000.parquet")):
+    while not list((repo / "cache/reasoning_set").glob(f"*/shard_{victim:03d}/chunk_0000.parquet")):
         assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
-        assert time.time() < deadline, "shard 2 wrote no chunk"
+        assert time.time() < deadline, "the shard wrote no chunk"
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)  # the whole job: snakemake and the shard process
     proc.wait()
-    assert not (repo / p2.shard_dir(2)).exists()  # atomic: a killed shard leaves no output
+    assert not (repo / p2.shard_dir(victim)).exists()  # atomic: a killed shard leaves no output
 
     planned = planned_rules(dry_run(repo, "ci", "reasoning_set", extra=["--rerun-incomplete", "--allowed-rules",
                                                                          *shard_rules(n), "reasoning_set"]))
-    assert planned == {"reasoning_shard_002", "reasoning_set"}
+    assert planned == {p2.shard_stage(victim), "reasoning_set"}
+    run(snake[:-1] + ["--unlock"], repo)  # a SIGKILLed snakemake leaves its lock behind
     out = run(snake[:-1] + ["--rerun-incomplete", "--", "reasoning_set"], repo).stdout
-    assert "reasoning_shard_002" in out and not any(f"rule {r}:" in out for r in others)
-    log = (repo / "logs/reasoning_shard_002.log").read_text()
+    assert p2.shard_stage(victim) in out and not any(f"rule {r}:" in out for r in others)
+    log = (repo / f"logs/{p2.shard_stage(victim)}.log").read_text()
     assert "chunk 1/" not in log  # chunk 0 (index 1 of n) was not generated again
     assert (repo / p2.REASONING_SET / "train.parquet").exists()
