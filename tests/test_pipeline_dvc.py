@@ -1,4 +1,5 @@
-"""DVC front-end: reproduce, no-op, precise invalidation, push/pull byte-identical, remote corruption, kills."""
+"""(Runs after tests/test_pipeline.py, whose Snakemake checks need the build untouched by DVC.)
+DVC front-end: reproduce, no-op, precise invalidation, push/pull byte-identical, remote corruption, kills."""
 
 from __future__ import annotations
 
