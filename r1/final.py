@@ -31,7 +31,7 @@ STAGE = "final"
 def mix_rows(records: list[dict], general: pl.DataFrame, n_reasoning: int, n_general: int, seed: int) -> list[dict]:
     """The RL prompt mix: reasoning task rows (templated prompt + reward columns + `question`) and general rows
     (`kind` "general"), shuffled with the seed. Every row has the same keys."""
-    from r1.r1_zero import REWARD_COLUMNS, rl_rows
+    from r1.grpo import REWARD_COLUMNS, rl_rows
 
     rng = random.Random(f"{seed}:final")
     reasoning = rng.sample(records, min(n_reasoning, len(records)))

@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from r1.config import GRPOStageConfig
+from r1.config import GRPOStageConfig, Params
 
 MARKER = "COMPLETE"
 METRICS = "metrics.tsv"
@@ -307,3 +307,37 @@ def summarize_metrics(path: Path | str, window: int = 10) -> dict:
             out[f"{col}_first"] = round(sum(vals[:window]) / len(vals[:window]), 4)
             out[f"{col}_last"] = round(sum(vals[-window:]) / len(vals[-window:]), 4)
     return out
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# GRPO stages over the train tasks (r1_zero, interim, rl_student): one shape, different start models and settings.
+
+REWARD_COLUMNS = ("id", "kind", "answer", "numbers", "target", "tests", "entry_point", "reference")
+
+
+def rl_rows(records: list[dict]) -> list[dict]:
+    """Dataset rows: the prompt in the R1-Zero template plus the columns the rewards read."""
+    from r1.schema import r1_zero_prompt
+
+    return [{"prompt": r1_zero_prompt(r["prompt"]), **{k: r.get(k) for k in REWARD_COLUMNS}} for r in records]
+
+
+def task_stage(cfg: Params, stage: str, section: str, start_dir: Path, out_path: Path, start_stage: str) -> dict:
+    """GRPO from `start_dir` on the train tasks with the settings of `cfg.<section>`, into `out_path` (atomically;
+    checkpoints in cache/<stage>, resumed when a run was killed). Exits naming the stage to run when the start model
+    is missing. Returns the run's summary."""
+    from r1 import paths
+    from r1.artifacts import atomic_dir, write_manifest
+    from r1.base import load_train_records
+
+    start = time.time()
+    if not (Path(start_dir) / "config.json").exists():
+        sys.exit(f"r1.{stage}: {start_dir} missing: run the `{start_stage}` stage first")
+    rows = rl_rows(load_train_records())
+    with atomic_dir(out_path) as out:
+        summary = run_grpo(start_dir, out, getattr(cfg, section), rows, seed=cfg.seed,
+                           checkpoint_dir=paths.checkpoints(stage))
+        write_manifest(out, stage, cfg, ["seed", section], [Path(start_dir), paths.TASKS], time.time() - start,
+                       extra={"summary": summary})
+    log(f"{stage}: wrote {out_path} in {time.time() - start:.0f}s: {summary}")
+    return summary

@@ -6,32 +6,17 @@ of R1's distillation-versus-RL comparison (R1-Zero-Qwen-32B 47.0 vs Distill-32B 
 
 from __future__ import annotations
 
-import sys
-import time
-
 from r1 import part2_paths as p2
-from r1 import paths
-from r1.artifacts import atomic_dir, run_stage, write_manifest
+from r1.artifacts import run_stage
 from r1.config import Params
 
 STAGE = "rl_student"
 
 
 def main(cfg: Params) -> None:
-    from r1.base import load_train_records
-    from r1.grpo import run_grpo
-    from r1.r1_zero import rl_rows
+    from r1.grpo import task_stage
 
-    start = time.time()
-    if not (p2.STUDENT_BASE / "config.json").exists():
-        sys.exit(f"r1.rl_student: {p2.STUDENT_BASE} missing: run `python -m r1.student_base` first")
-    rows = rl_rows(load_train_records())
-    with atomic_dir(p2.RL_STUDENT) as out:
-        summary = run_grpo(p2.STUDENT_BASE, out, cfg.rl_student, rows, seed=cfg.seed,
-                           checkpoint_dir=paths.checkpoints(STAGE))
-        write_manifest(out, STAGE, cfg, ["seed", "rl_student"], [p2.STUDENT_BASE, paths.TASKS],
-                       time.time() - start, extra={"summary": summary})
-    print(f"[{STAGE}] wrote {p2.RL_STUDENT} in {time.time() - start:.0f}s: {summary}", file=sys.stderr)
+    task_stage(cfg, STAGE, "rl_student", p2.STUDENT_BASE, p2.RL_STUDENT, start_stage="student_base")
 
 
 if __name__ == "__main__":
