@@ -23,6 +23,21 @@ PROFILE_FILE = "configs/{profile}.yaml"
 # Stages that train a model take every core; the rest (generation, data) run one thread each, side by side.
 TRAINING_MODULES = frozenset({"base", "r1_zero", "cold_start_sft", "reasoning_rl", "sft", "reward_models", "final",
                               "student_base", "distill", "rl_student"})
+# At full scale the part-2 training stages run on a node's GPUs through accelerate (configs/accelerate/<name>.yaml):
+# DeepSpeed ZeRO-3 for the base-sized models, plain data parallel for the students.
+MULTI_GPU_LAUNCH = {
+    "cold_start_sft": "deepspeed_zero3",
+    "interim": "deepspeed_zero3",
+    "sft": "deepspeed_zero3",
+    "reward_models": "deepspeed_zero3",
+    "final": "deepspeed_zero3",
+    "student": "ddp",
+    "rl_student": "ddp",
+}
+GPUS_PER_TRAINING_JOB = 8
+# Side branches yield to the main chain when both could run: R1's critical path is
+# base -> r1_zero -> cold start -> interim -> reasoning set -> sft -> final.
+SIDE_BRANCHES = frozenset({"student_base", "rl_student", "student", "reward_models"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,18 @@ class Stage:
     def command(self, profile: str) -> str:
         extra = f" {self.args}" if self.args else ""
         return f"python -m r1.{self.module}{extra} --profile {profile}"
+
+    def multi_gpu_command(self, profile: str) -> str:
+        """The command on a multi-GPU node: accelerate with the stage's launch config (plain command otherwise)."""
+        if self.name not in MULTI_GPU_LAUNCH:
+            return self.command(profile)
+        extra = f" {self.args}" if self.args else ""
+        return (f"accelerate launch --config_file configs/accelerate/{MULTI_GPU_LAUNCH[self.name]}.yaml "
+                f"-m r1.{self.module}{extra} --profile {profile}")
+
+    @property
+    def priority(self) -> int:
+        return -1 if self.name in SIDE_BRANCHES else 0
 
     def inputs(self) -> list[str]:
         """What Snakemake tracks as files. It tracks the stage's resolved params sections itself (rule params), so

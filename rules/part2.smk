@@ -6,36 +6,16 @@
 STAGES.update(r1_dag.by_name(PARAMS.eval.models, n_shards=PARAMS.reasoning_set.n_shards))
 PART2 = [s.name for s in r1_dag.part2_stages(PARAMS.reasoning_set.n_shards)]
 
-# At full scale the training stages run on a node's 8 GPUs through accelerate (configs/accelerate/): DeepSpeed
-# ZeRO-3 for the base-sized models, plain data parallel for the students. Elsewhere: the plain command.
-LAUNCH = {
-    "cold_start_sft": "deepspeed_zero3",
-    "interim": "deepspeed_zero3",
-    "sft": "deepspeed_zero3",
-    "reward_models": "deepspeed_zero3",
-    "final": "deepspeed_zero3",
-    "student": "ddp",
-    "rl_student": "ddp",
-}
-GPUS_PER_TRAINING_JOB = 8
-
-
+# At full scale the training stages run on a node's GPUs through accelerate (r1.dag.MULTI_GPU_LAUNCH); elsewhere the
+# plain command.
 def part2_shell(name):
-    if PROFILE != "full" or name not in LAUNCH:
+    if PROFILE != "full":
         return stage_shell(name)
-    stage = STAGES[name]
-    args = f" {stage.args}" if stage.args else ""
-    return (f"accelerate launch --config_file configs/accelerate/{LAUNCH[name]}.yaml "
-            f"-m r1.{stage.module}{args} --profile {PROFILE} 2>&1 | tee {{log}}")
-
-
-# Side branches (students, reward models) yield to the main chain when both could run: R1's critical path is
-# base -> r1_zero -> cold start -> interim -> reasoning set -> sft -> final.
-SIDE_BRANCH = {"student_base", "rl_student", "student", "reward_models"}
+    return STAGES[name].multi_gpu_command(PROFILE) + " 2>&1 | tee {log}"
 
 
 def part2_priority(name):
-    return -1 if name in SIDE_BRANCH else 0
+    return STAGES[name].priority
 
 
 def part2_threads(name):
@@ -46,8 +26,8 @@ def part2_threads(name):
 
 def part2_resources(name):
     resources = stage_resources(name)
-    if PROFILE == "full" and name in LAUNCH:
-        resources["gpu"] = GPUS_PER_TRAINING_JOB
+    if PROFILE == "full" and name in r1_dag.MULTI_GPU_LAUNCH:
+        resources["gpu"] = r1_dag.GPUS_PER_TRAINING_JOB
     return resources
 
 
