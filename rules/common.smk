@@ -1,4 +1,5 @@
 # Helpers that turn r1/dag.py's stage table into rule inputs, outputs and commands. No stage logic here.
+import os
 import sys
 from pathlib import Path
 
@@ -41,8 +42,12 @@ def stage_shell(name):
 
 
 def stage_threads(name):
-    """Snakemake sets OMP_NUM_THREADS to a rule's threads (1 when undeclared): training takes every core."""
-    return workflow.cores if STAGES[name].trains else 1
+    """The cores a job really uses (Snakemake also sets OMP_NUM_THREADS to it). On CPU torch runs R1_NUM_THREADS
+    threads, 1 by default (r1.modeling.set_threads), so on 2 cores eval_base runs beside r1_zero. At full scale a
+    training job takes its node's cores."""
+    if PROFILE == "full" and STAGES[name].trains:
+        return workflow.cores
+    return int(os.environ.get("R1_NUM_THREADS", "1"))
 
 
 def stage_resources(name):

@@ -18,12 +18,6 @@ def part2_priority(name):
     return STAGES[name].priority
 
 
-def part2_threads(name):
-    """One core per job: torch runs a single thread here (r1.modeling.set_threads: two threads ran 5-17x slower on
-    this shared CPU), so reserving every core for a training job would only serialize part 2's training."""
-    return 1
-
-
 def part2_resources(name):
     resources = stage_resources(name)
     if PROFILE == "full" and name in r1_dag.MULTI_GPU_LAUNCH:
@@ -44,7 +38,7 @@ def part2_rule(stage):
             stage_outputs(stage),
         params:
             cfg=stage_params(stage),
-        threads: part2_threads(stage)
+        threads: stage_threads(stage)
         priority: part2_priority(stage)
         resources:
             **part2_resources(stage),
