@@ -13,6 +13,7 @@ import json
 import os
 import random
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -23,6 +24,9 @@ from typing import Callable, Iterator
 from r1 import config as config_mod
 
 MANIFEST = "manifest.json"
+# Run-specific facts (wall time, timestamps, host): a sidecar, not part of the artifact. `.dvcignore` lists it, so DVC
+# leaves it out of the directory hash and never pushes or pulls it; two builds with the same inputs hash the same.
+RUN_INFO = "run.json"
 RESOLVED_CONFIG = "config.yaml"
 PACKAGES = ("torch", "transformers", "trl", "tokenizers", "polars", "great-expectations", "math-verify", "vllm")
 
@@ -77,21 +81,26 @@ def seed_everything(seed: int) -> None:
         np.random.seed(seed % 2**32)
     except ImportError:
         pass
-    if "torch" in sys.modules:
+    try:
+        # Imported here even where a stage imports torch later: torch's default generator is seeded at random per
+        # process, so weights created before a trainer's own set_seed (a reward model's new score head) would differ
+        # from build to build.
         import torch
-
-        torch.manual_seed(seed)
+    except ImportError:
+        return
+    torch.manual_seed(seed)
 
 
 def hash_path(path: Path | str) -> str:
-    """md5 of a file, or of a directory's sorted (relative path, file md5) list; hidden entries are skipped."""
+    """md5 of a file, or of a directory's sorted (relative path, file md5) list; hidden entries and run sidecars
+    (RUN_INFO, as DVC ignores them) are skipped."""
     path = Path(path)
     if path.is_file():
         return _md5_file(path)
     digest = hashlib.md5()
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
         rel = file.relative_to(path)
-        if any(part.startswith(".") for part in rel.parts):
+        if any(part.startswith(".") for part in rel.parts) or rel.name == RUN_INFO:
             continue
         digest.update(f"{rel.as_posix()}\0{_md5_file(file)}\n".encode())
     return digest.hexdigest()
@@ -124,8 +133,12 @@ def package_versions() -> dict:
 
 
 def write_manifest(out_dir: Path, stage: str, cfg: config_mod.Params, sections: list[str],
-                   inputs: list[Path | str], wall_seconds: float, extra: dict | None = None) -> dict:
-    """Lineage beside the artifact: stage, the params it read, its inputs' hashes, code and package versions."""
+                   inputs: list[Path | str], wall_seconds: float, extra: dict | None = None,
+                   timing: dict | None = None) -> dict:
+    """Lineage beside the artifact: stage, the params it read, its inputs' hashes, code and package versions.
+
+    Everything here is a function of the inputs and the code, so two builds write the same bytes. What depends on
+    the run (wall time, timestamps, host, and any `timing` figures a stage passes) goes to the RUN_INFO sidecar."""
     import yaml
 
     params = config_mod.to_dict(cfg)
@@ -138,16 +151,31 @@ def write_manifest(out_dir: Path, stage: str, cfg: config_mod.Params, sections: 
         "inputs": {str(p): hash_path(p) for p in inputs if Path(p).exists()},
         "code": code_version(),
         "packages": package_versions(),
-        "wall_seconds": round(wall_seconds, 2),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         **(extra or {}),
     }
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_run_info(out_dir, wall_seconds, timing)
     return manifest
+
+
+def write_run_info(out_dir: Path, wall_seconds: float, timing: dict | None = None, now: float | None = None) -> dict:
+    """The RUN_INFO sidecar: wall time, start and end (local time, ISO 8601), host, plus a stage's own timings."""
+    end = time.time() if now is None else now
+    stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t))  # noqa: E731
+    info = {"wall_seconds": round(wall_seconds, 2), "started": stamp(end - wall_seconds), "finished": stamp(end),
+            "host": socket.gethostname(), **(timing or {})}
+    (Path(out_dir) / RUN_INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+    return info
 
 
 def read_manifest(artifact: Path | str) -> dict:
     return json.loads((Path(artifact) / MANIFEST).read_text())
+
+
+def read_run_info(artifact: Path | str) -> dict | None:
+    """The run sidecar, or None where it is absent (DVC does not carry it: after `dvc pull` or a checkout)."""
+    path = Path(artifact) / RUN_INFO
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def run_stage(stage: str, main: Callable[[config_mod.Params], None], argv: list[str] | None = None) -> None:

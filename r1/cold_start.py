@@ -210,8 +210,8 @@ def build(train: pl.DataFrame, model, cfg: Params) -> tuple[pl.DataFrame, dict]:
     stats = {
         "prompts": len(prompts), "samples": len(samples),
         "correct": int((samples["accuracy"] == 1.0).sum()), "well_formed": int((samples["format"] == 1.0).sum()),
-        "sample_seconds": round(time.time() - started, 1),
     }
+    log(f"sampled {len(samples)} completions in {time.time() - started:.1f}s")
     chosen = select(samples, cs.min_language_consistency, cs.max_per_prompt).head(cs.target_size)
     stats["from_r1_zero"] = len(chosen)
     need = cs.target_size - len(chosen) if cs.topup == "solutions" else 0
@@ -233,6 +233,7 @@ def main(cfg: Params) -> None:
     log(f"sampling R1-Zero on {min(cfg.cold_start.n_prompts, len(train))} train prompts x "
         f"{cfg.cold_start.samples_per_prompt}")
     df, stats = build(train, str(paths.R1_ZERO), cfg)
+    build_seconds = round(time.time() - started, 1)  # run-specific: the sidecar, not stats.json
     log(f"{stats}")
     report = validate(df, cfg.cold_start.min_size, cfg.cold_start.target_size, cfg.cold_start.min_language_consistency)
     log(report.summary())
@@ -242,7 +243,8 @@ def main(cfg: Params) -> None:
         write_json(out / "quality.json", report.to_dict())
         write_json(out / "stats.json", stats)
         write_manifest(out, "cold_start", cfg, ["seed", "cold_start", "generation"],
-                       [paths.R1_ZERO, paths.TASKS], time.time() - started, extra={"stats": stats})
+                       [paths.R1_ZERO, paths.TASKS], time.time() - started, extra={"stats": stats},
+                       timing={"build_seconds": build_seconds})
     log(f"wrote {p2.COLD_START}: {len(df)} examples in {time.time() - started:.1f}s")
 
 

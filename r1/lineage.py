@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from r1.artifacts import MANIFEST, hash_path, read_manifest
+from r1.artifacts import MANIFEST, RUN_INFO, hash_path, read_manifest, read_run_info
 
 
 def chain(artifact: Path, root: Path | None = None) -> list[dict]:
@@ -26,6 +26,9 @@ def chain(artifact: Path, root: Path | None = None) -> list[dict]:
         manifest = read_manifest(root / path)
         inputs = manifest.get("inputs", {})
         stale = [p for p, h in inputs.items() if (root / p).exists() and hash_path(root / p) != h]
+        run = read_run_info(root / path)
+        if run is None and "wall_seconds" in manifest:  # written before timing moved to the sidecar
+            run = {"wall_seconds": manifest["wall_seconds"], "finished": manifest.get("created")}
         out.append({
             "artifact": key,
             "depth": depth,
@@ -33,7 +36,8 @@ def chain(artifact: Path, root: Path | None = None) -> list[dict]:
             "profile": manifest.get("profile"),
             "git_rev": (manifest.get("code") or {}).get("git_rev"),
             "dirty": (manifest.get("code") or {}).get("dirty"),
-            "wall_seconds": manifest.get("wall_seconds"),
+            "wall_seconds": run.get("wall_seconds") if run else None,
+            "finished": run.get("finished") if run else None,
             "inputs": inputs,
             "stale_inputs": stale,
         })
@@ -53,8 +57,9 @@ def format_chain(entries: list[dict]) -> str:
             lines.append(f"{pad}{entry['artifact']}  ({entry['note']})")
             continue
         rev = (entry["git_rev"] or "no-git")[:10] + ("+dirty" if entry["dirty"] else "")
-        lines.append(f"{pad}{entry['artifact']}  stage={entry['stage']} profile={entry['profile']} code={rev} "
-                     f"wall={entry['wall_seconds']}s")
+        wall = (f"wall={entry['wall_seconds']}s finished={entry['finished']}" if entry["wall_seconds"] is not None
+                else f"wall=unknown (no {RUN_INFO}: DVC does not carry it, e.g. after dvc pull)")
+        lines.append(f"{pad}{entry['artifact']}  stage={entry['stage']} profile={entry['profile']} code={rev} {wall}")
         for path, digest in entry["inputs"].items():
             flag = "  STALE: rebuilt since" if path in entry["stale_inputs"] else ""
             lines.append(f"{pad}  <- {path} md5={digest[:12]}{flag}")

@@ -187,7 +187,7 @@ def run_shard(cfg: Params, shard: int) -> None:
     kept, _ = filters.exact_duplicates(kept)
     kept = cap_per_prompt(kept, rs.max_per_prompt)
     stats["kept_after_cap"] = len(kept)
-    stats["seconds"] = round(time.time() - started, 1)
+    generate_seconds = round(time.time() - started, 1)  # run-specific: the sidecar, not stats.json
     report = quality.check(kept, stage, sample_expectations())
     computed_checks(report, kept, rs)
     log(report.summary())
@@ -197,7 +197,8 @@ def run_shard(cfg: Params, shard: int) -> None:
         write_json(out / "stats.json", stats)
         write_json(out / "quality.json", report.to_dict())
         write_manifest(out, stage, cfg, ["seed", "reasoning_set", "generation"], [p2.INTERIM, paths.TASKS],
-                       time.time() - started, extra={"shard": shard, "stats": stats})
+                       time.time() - started, extra={"shard": shard, "stats": stats},
+                       timing={"generate_seconds": generate_seconds})
     log(f"wrote {p2.shard_dir(shard)}: {len(kept)} kept of {stats.get('samples', 0)} sampled "
         f"in {time.time() - started:.1f}s")
 

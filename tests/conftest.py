@@ -1,3 +1,4 @@
+import json
 import os
 import sys
 from pathlib import Path
@@ -30,4 +31,12 @@ def ci_build(tmp_path_factory):
     repo = copy_repo(tmp_path_factory.mktemp("ci_build"))
     started = time.time()
     snakemake(repo, "all")
-    return repo, time.time() - started
+    seconds = time.time() - started
+    # Determinism: run-specific timing lives in each artifact's run sidecar, never in its (DVC-hashed) manifest.
+    from r1.artifacts import MANIFEST, RUN_INFO
+
+    for manifest in sorted([*repo.glob(f"data/**/{MANIFEST}"), *repo.glob(f"models/**/{MANIFEST}")]):
+        timing = {"wall_seconds", "created"} & set(json.loads(manifest.read_text()))
+        assert not timing, f"{manifest.relative_to(repo)} records {timing}: timing belongs in {RUN_INFO}"
+        assert (manifest.parent / RUN_INFO).exists(), f"no {RUN_INFO} beside {manifest.relative_to(repo)}"
+    return repo, seconds
