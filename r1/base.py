@@ -40,7 +40,8 @@ def load_train_records(tasks_dir: Path = paths.TASKS) -> list[dict]:
 
 def mix_of(cfg: BaseConfig) -> corpus_mod.Mix:
     return corpus_mod.Mix(error_rate=cfg.error_rate, reflection_rate=cfg.reflection_rate,
-                          direct_rate=cfg.direct_rate, malformed_rate=cfg.malformed_rate)
+                          direct_rate=cfg.direct_rate, malformed_rate=cfg.malformed_rate,
+                          worked_rate=cfg.worked_rate)
 
 
 def batches(docs_ids: list[list[int]], batch_size: int, seq_len: int, pad_id: int, n_prompt: list[int] | None,
@@ -136,7 +137,7 @@ def build_scratch(cfg: BaseConfig, records: list[dict], seed: int):
     from r1 import modeling
 
     t0 = time.time()
-    docs = corpus_mod.build(records, cfg.corpus_examples, mix_of(cfg), seed)
+    docs = corpus_mod.build(records, cfg.corpus_examples, mix_of(cfg), seed, cfg.corpus_kinds)
     texts = [d["text"] for d in docs]
     stats = corpus_stats(docs)
     log(f"corpus: {len(docs)} documents from {len(records)} train tasks in {time.time() - t0:.1f}s; "

@@ -42,8 +42,15 @@ class TasksConfig:
     math_max_ops: int = field(metadata={"help": "most operations in an arithmetic problem"})
     countdown_numbers: int = field(metadata={"help": "how many numbers a countdown task gives"})
     countdown_max_number: int = field(metadata={"help": "largest number in a countdown task"})
+    countdown_in_order: bool = field(metadata={"help": "list the numbers in an order that reaches the target left to "
+                                                       "right ((a op b) op c); false: sorted, any structure"})
+    countdown_ops: str = field(metadata={"help": "the operations a countdown task allows (its prompt names them "
+                                                 "unless all four): '+-*/' or a subset such as '+-'"})
 
     def __post_init__(self):
+        if not self.countdown_ops or set(self.countdown_ops) - set("+-*/") or len(set(self.countdown_ops)) != len(
+                self.countdown_ops):
+            raise ConfigError(f"countdown_ops: {self.countdown_ops!r} must be distinct characters from '+-*/'")
         for key in ("n_train", "n_eval"):
             unknown = set(getattr(self, key)) - set(FAMILIES)
             if unknown:
@@ -90,10 +97,13 @@ class BaseConfig:
     vocab_size: int
     model: ModelShape
     corpus_examples: int = field(metadata={"help": "synthetic pretraining documents"})
+    corpus_kinds: dict[str, float] = field(metadata={"help": "task family -> share of the corpus documents"})
     reflection_rate: float = field(metadata={"help": "share of corpus traces with a check or a corrected error"})
     error_rate: float = field(metadata={"help": "share of corpus traces that end in a wrong answer"})
     direct_rate: float = field(metadata={"help": "share of corpus traces that answer with an empty <think>"})
     malformed_rate: float = field(metadata={"help": "share of corpus traces with the answer outside <answer> tags"})
+    worked_rate: float = field(metadata={"help": "share of corpus documents that are worked examples outside the "
+                                                 "R1-Zero template (the other rates are shares of the rest)"})
     loss_on_prompt: bool = field(metadata={"help": "also train on prompt tokens (false: only the completion + eos)"})
     seq_len: int
     batch_size: int
@@ -106,7 +116,12 @@ class BaseConfig:
     def __post_init__(self):
         if self.source != "scratch" and not self.import_path:
             raise ConfigError(f"import_path: required when base.source is {self.source!r}")
-        for key in ("reflection_rate", "error_rate", "direct_rate", "malformed_rate"):
+        unknown = sorted(set(self.corpus_kinds) - set(FAMILIES))
+        if unknown:
+            raise ConfigError(f"corpus_kinds.{unknown[0]}: unknown task family (one of {', '.join(FAMILIES)})")
+        if any(w < 0 for w in self.corpus_kinds.values()) or not sum(self.corpus_kinds.values()) > 0:
+            raise ConfigError("corpus_kinds: shares must be >= 0 with a positive sum")
+        for key in ("reflection_rate", "error_rate", "direct_rate", "malformed_rate", "worked_rate"):
             if not 0.0 <= getattr(self, key) <= 1.0:
                 raise ConfigError(f"{key}: must lie in [0, 1]")
         if self.reflection_rate + self.error_rate + self.direct_rate + self.malformed_rate > 1.0:

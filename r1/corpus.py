@@ -10,6 +10,11 @@ Built from the TRAIN split only. A trace is one of (rates from params `base`):
   malformed   the answer outside `<answer>` tags                                            (rate: malformed_rate)
   reflective  a line is miscomputed, then "wait, ..." catches and corrects it; or a countdown attempt that misses is
               followed by "wait, ... is not T" and another attempt; or a closing "verify:" step (rate: reflection_rate)
+  worked      a worked example outside the chat template ("Worked example: <task>. Assistant: <reasoned trace>"),
+              as textbooks hold them (rate: worked_rate, of all documents; the rates above are shares of the rest)
+Worked examples teach the skill (copying the numbers, one operation a line); the templated documents carry the habit
+(under the R1-Zero template the base mostly answers at once). A base that can reason but rarely does is what R1-Zero
+started from: its pass@k is far above its pass@1, and RL turns the gap into reliability.
 Errors sit mostly in the direct answers, decided at the first token (`</think>` or a reasoning line), so they
 survive low-temperature sampling (a rare slip inside a reasoned trace is sharpened away at T=0.6, a coin flip between
 modes is not). So reasoning and reflecting go with being right and guessing with being wrong: GRPO has something to select, and selecting it
@@ -23,11 +28,15 @@ import re
 from dataclasses import dataclass
 from itertools import permutations
 
+from r1.families import countdown as countdown_family
 from r1.schema import r1_zero_prompt
 
 LINE_RE = re.compile(r"^\s*(-?\d+) ([-+*/]) (-?\d+) = (-?\d+)\s*$")
-MODES = ("reasoned", "direct", "guess", "wrong", "malformed", "reflective")
-GUESS_SHARE = 2 / 3  # of the wrong traces, the share that are direct guesses
+MODES = ("reasoned", "direct", "guess", "wrong", "malformed", "reflective", "worked")
+WORKED_HEAD = "Worked example: "
+WORKED_SEARCH_SHARE = 0.5  # of the countdown worked examples, those that show misses before the hit
+SEARCH_MISSES = (1, 1, 2, 2, 3, 4)  # misses before the hit in a countdown search (a random attempt hits ~8%)
+GUESS_SHARE = 0.8  # of the wrong traces, the share that are direct guesses
 
 
 @dataclass(frozen=True)
@@ -38,12 +47,15 @@ class Mix:
     reflection_rate: float
     direct_rate: float
     malformed_rate: float
+    worked_rate: float = 0.0
 
     def __post_init__(self):
         if self.error_rate + self.reflection_rate + self.direct_rate + self.malformed_rate > 1.0:
             raise ValueError("error_rate + reflection_rate + direct_rate + malformed_rate exceed 1")
 
     def sample(self, rng: random.Random) -> str:
+        if self.worked_rate and rng.random() < self.worked_rate:
+            return "worked"
         u = rng.random()
         for mode, rate in (("guess", self.error_rate * GUESS_SHARE), ("wrong", self.error_rate * (1 - GUESS_SHARE)),
                            ("reflective", self.reflection_rate),
@@ -161,27 +173,35 @@ def generic_trace(think: str, answer: str, mode: str, rng: random.Random) -> str
 PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
 
 
-def attempts(numbers: list[int]):
-    """Every way to fold the numbers left to right with + - * / (positive integers only):
-    (value, lines, expression)."""
+def attempts(numbers: list[int], in_order: bool = False, ops: str = "+-*/"):
+    """Every way to fold the numbers left to right with the operations `ops` (positive integers only), in every
+    order or only in the given one: (value, lines, expression)."""
     out = []
-    for perm in set(permutations(numbers)):
+    for perm in [tuple(numbers)] if in_order else sorted(set(permutations(numbers))):
         def rec(value, expr, prec, rest, lines):
             if not rest:
                 out.append((value, lines, expr))
                 return
             b, rest2 = rest[0], rest[1:]
-            for op in "+-*/":
+            for op in ops:
                 a, x, ea = (value, b, expr) if value >= b else (b, value, str(b))
                 if op in "-/" and value < b:
                     continue  # keep left >= right, as the worked solutions do
                 c = apply(value, op, b)
                 if c is None or c <= 0 or (op in "*/" and b == 1):
                     continue
-                left = f"({expr})" if prec < PREC[op] else expr
+                left = f"({expr})" if prec != 3 else expr  # fully parenthesised, as the worked answers are
                 rec(c, f"{left} {op} {b}", PREC[op], rest2, lines + [fmt(value, op, b, c)])
         rec(perm[0], str(perm[0]), 3, list(perm[1:]), [])
     return out
+
+
+def folds_in_order(rec: dict) -> bool:
+    """Does the worked solution combine the numbers left to right in the listed order?"""
+    lines = parse_lines(rec.get("solution"))
+    numbers = list(rec["numbers"])
+    return bool(lines) and len(lines) == len(numbers) - 1 and lines[0][0] == numbers[0] and all(
+        b == n for (_, _, b, _), n in zip(lines, numbers[1:]))
 
 
 def countdown_trace(rec: dict, mode: str, rng: random.Random) -> str:
@@ -193,7 +213,9 @@ def countdown_trace(rec: dict, mode: str, rng: random.Random) -> str:
         return wrap("", answer)
     if mode == "malformed":
         return malformed(think, answer, rng)
-    misses = [a for a in attempts(numbers) if a[0] != target]
+    # a search tries other operations on the numbers as listed (when they are listed in a working order), else any
+    ops = countdown_family.allowed_ops(rec["prompt"])
+    misses = [a for a in attempts(numbers, in_order=folds_in_order(rec), ops=ops) if a[0] != target]
     if not misses:  # every fold hits the target: nothing to miss, so check the answer instead
         if mode in ("wrong", "guess"):
             return wrap(think if mode == "wrong" else "", f"{answer} + 1")
@@ -203,8 +225,8 @@ def countdown_trace(rec: dict, mode: str, rng: random.Random) -> str:
         return wrap("", expr)
     if mode == "wrong":
         return wrap("\n".join(lines), expr)
-    # reflective: one or two attempts that miss, each caught, then the one that works
-    tries = [rng.choice(misses) for _ in range(rng.choice([1, 1, 2]))]
+    # reflective: a search; one to four distinct attempts that miss, each checked against the target, then the hit
+    tries = rng.sample(misses, min(len(misses), rng.choice(SEARCH_MISSES)))
     steps = []
     for value, lines, _ in tries:
         steps += lines + [f"wait, {value} is not {target}"]
@@ -256,21 +278,40 @@ def trace(rec: dict, mode: str, rng: random.Random) -> str:
 
 
 def document(rec: dict, mode: str, rng: random.Random) -> str:
-    """One pretraining document: the R1-Zero prompt and a trace (eos is appended by the tokenizer step)."""
+    """One pretraining document: the R1-Zero prompt and a trace, or a worked example (eos is appended by the
+    tokenizer step). Both end their prompt with the template's tail, so the loss mask finds the completion."""
+    if mode == "worked":
+        tail = r1_zero_prompt("{}").split("{}", 1)[1]
+        # countdown is solved by search: textbooks show the attempts that miss, each checked against the target
+        shown = "reflective" if rec["kind"] == "countdown" and rng.random() < WORKED_SEARCH_SHARE else "reasoned"
+        return WORKED_HEAD + rec["prompt"] + tail + trace(rec, shown, rng)
     return r1_zero_prompt(rec["prompt"]) + trace(rec, mode, rng)
 
 
-def build(records: list[dict], n: int, mix: Mix, seed: int) -> list[dict]:
-    """n documents sampled from train `records`: [{'text', 'mode', 'kind', 'id'}]. Eval records are refused."""
+def build(records: list[dict], n: int, mix: Mix, seed: int, kind_shares: dict[str, float] | None = None) -> list[dict]:
+    """n documents sampled from train `records`: [{'text', 'mode', 'kind', 'id'}]. Eval records are refused.
+    `kind_shares` (kind -> weight) sets each family's share of the documents; None samples records uniformly."""
     if not records:
         raise ValueError("corpus: no train records")
     eval_ids = [r["id"] for r in records if r.get("split") not in (None, "train")]
     if eval_ids:
         raise ValueError(f"corpus: refusing non-train records (e.g. {eval_ids[0]!r}); pass the train split only")
     rng = random.Random(seed)
+    by_kind: dict[str, list[dict]] = {}
+    for rec in records:
+        by_kind.setdefault(rec["kind"], []).append(rec)
+    if kind_shares:
+        kinds = [k for k in sorted(by_kind) if kind_shares.get(k, 0) > 0]
+        if not kinds:
+            raise ValueError(f"corpus: kind_shares {kind_shares} select none of the kinds {sorted(by_kind)}")
+        weights = [kind_shares[k] for k in kinds]
     docs = []
     for _ in range(n):
-        rec = records[rng.randrange(len(records))]
+        if kind_shares:
+            pool = by_kind[rng.choices(kinds, weights)[0]]
+            rec = pool[rng.randrange(len(pool))]
+        else:
+            rec = records[rng.randrange(len(records))]
         mode = mix.sample(rng)
         docs.append({"text": document(rec, mode, rng), "mode": mode, "kind": rec["kind"], "id": rec["id"]})
     return docs

@@ -114,3 +114,16 @@ def test_every_documented_reward_name_resolves():
 
     for name in rewards.NAMES:
         assert callable(rewards.get(name))
+
+
+def test_corpus_kinds_name_task_families(raw):
+    raw["base"]["corpus_kinds"]["maths"] = 0.2
+    msg = _error(raw)
+    assert "corpus_kinds.maths: unknown task family" in msg, msg
+    raw["base"]["corpus_kinds"] = {"math": 0.0}
+    assert "corpus_kinds: shares must be >= 0 with a positive sum" in _error(raw)
+
+
+def test_countdown_ops_must_be_arithmetic_operators(raw):
+    raw["tasks"]["countdown_ops"] = "+x"
+    assert "countdown_ops: '+x' must be distinct characters from '+-*/'" in _error(raw)

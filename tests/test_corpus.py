@@ -89,3 +89,56 @@ def test_reflective_math_catches_and_corrects_an_error():
 def test_mix_rejects_rates_over_one():
     with pytest.raises(ValueError):
         corpus.Mix(0.5, 0.3, 0.2, 0.1)
+
+
+def test_worked_examples_teach_the_skill_outside_the_template(train):
+    from r1.rewards import get
+    from r1.schema import R1_ZERO_TEMPLATE
+
+    mix = corpus.Mix(error_rate=0.3, reflection_rate=0.05, direct_rate=0.2, malformed_rate=0.15, worked_rate=0.6)
+    docs = corpus.build(train, 4000, mix, seed=1)
+    worked = [d for d in docs if d["mode"] == "worked"]
+    assert abs(len(worked) / len(docs) - 0.6) < 0.03
+    head = R1_ZERO_TEMPLATE.split("{prompt}")[0]
+    for d in docs:
+        assert d["text"].startswith(corpus.WORKED_HEAD if d["mode"] == "worked" else head)
+        assert ". Assistant: <think> " in d["text"]  # the loss mask's anchor, in both kinds
+    # the rates of the other modes are shares of the templated documents
+    templated = [d for d in docs if d["mode"] != "worked"]
+    assert abs(sum(d["mode"] == "direct" for d in templated) / len(templated) - 0.2) < 0.03
+    # every worked example reasons to the right answer; countdown ones often search (misses, then the hit)
+    by_id = {r["id"]: r for r in train}
+    recs = [by_id[d["id"]] for d in worked if d["kind"] != "code"]
+    comps = [_completion(d) for d in worked if d["kind"] != "code"]
+    cols = {k: [r[k] for r in recs] for k in recs[0]}
+    assert all(x == 1.0 for x in get("accuracy")(comps, **cols))
+    assert all("<think> </think>" not in c for c in comps)
+    searches = [reflects(_completion(d)) for d in worked if d["kind"] == "countdown"]
+    assert 0.3 < sum(searches) / len(searches) <= corpus.WORKED_SEARCH_SHARE + 0.05
+
+
+def test_kind_shares_set_each_familys_share_of_documents(train):
+    docs = corpus.build(train, 3000, MIX, seed=2, kind_shares={"math": 0.2, "countdown": 0.8})
+    kinds = Counter(d["kind"] for d in docs)
+    assert kinds["code"] == 0
+    assert abs(kinds["countdown"] / len(docs) - 0.8) < 0.03
+    uniform = Counter(d["kind"] for d in corpus.build(train, 3000, MIX, seed=2))
+    assert abs(uniform["code"] / 3000 - 1 / 3) < 0.03  # records sampled uniformly (200 per family here)
+    with pytest.raises(ValueError, match="select none"):
+        corpus.build(train, 10, MIX, seed=2, kind_shares={"poetry": 1.0})
+
+
+def test_countdown_search_tries_other_operations_in_the_listed_order():
+    rec = {"kind": "countdown", "prompt": "Make 32 from 3, 10, 2, each once.", "numbers": [3, 10, 2], "target": 32,
+           "solution": "3 * 10 = 30\n30 + 2 = 32", "answer": "(3 * 10) + 2"}
+    assert corpus.folds_in_order(rec)
+    assert not corpus.folds_in_order({**rec, "numbers": [2, 3, 10]})
+    for seed in range(20):
+        text = corpus.trace(rec, "reflective", random.Random(seed))
+        think = text.split("<think>")[1].split("</think>")[0].strip().splitlines()
+        misses = [i for i, line in enumerate(think) if line.startswith("wait, ")]
+        assert misses and think[-2:] == ["3 * 10 = 30", "30 + 2 = 32"]
+        for i in misses:  # each miss: two lines folding 3, 10, 2 in that order, then the check against 32
+            (a, _, b, c), (c2, _, d, v) = corpus.parse_lines("\n".join(think[i - 2:i]))
+            assert (a, b, d) == (3, 10, 2) and c2 == c and v != 32
+            assert think[i] == f"wait, {v} is not 32"

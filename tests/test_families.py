@@ -69,10 +69,20 @@ def test_math_uses_every_operation(cfg):
     assert set(ops) == set("+-*/")
 
 
-def test_countdown_target_reachable_by_stored_solution(cfg):
+@pytest.mark.parametrize("in_order, ops", [(False, "+-*/"), (False, "+-"), (True, "+-"), (True, "+-*/")])
+def test_countdown_target_reachable_by_stored_solution(cfg, in_order, ops):
+    import dataclasses
+
+    cfg = dataclasses.replace(cfg, countdown_in_order=in_order, countdown_ops=ops)
     for rec in sample("countdown", cfg):
         numbers, target = rec["numbers"], rec["target"]
-        assert len(numbers) == cfg.countdown_numbers and numbers == sorted(numbers)
+        assert len(numbers) == cfg.countdown_numbers
+        if in_order:  # the listed order works left to right: ((n1 op n2) op n3)
+            lines = parse_lines(rec["solution"])
+            assert [lines[0][0]] + [b for _, _, b, _ in lines] == numbers
+            assert all(a == prev[3] for (a, _, _, _), prev in zip(lines[1:], lines))
+        else:
+            assert numbers == sorted(numbers)
         assert all(1 <= n <= cfg.countdown_max_number for n in numbers)
         assert target not in numbers
         pool = Counter(numbers)
@@ -85,12 +95,25 @@ def test_countdown_target_reachable_by_stored_solution(cfg):
         # The answer expression uses each number once and evaluates to the target.
         assert Counter(map(int, re.findall(r"\d+", rec["answer"]))) == Counter(numbers)
         assert eval(rec["answer"], {"__builtins__": {}}) == target  # noqa: S307 - our own digits and operators
-        assert rec["prompt"] == f"Make {target} from {', '.join(map(str, numbers))}, each once."
+        named = "" if set(cfg.countdown_ops) == set("+-*/") else " with " + " and ".join(cfg.countdown_ops)
+        assert rec["prompt"] == f"Make {target} from {', '.join(map(str, numbers))}{named}, each once."
+        assert countdown_family.allowed_ops(rec["prompt"]) == cfg.countdown_ops
+        assert set(re.findall(r"[-+*/]", rec["answer"])) <= set(cfg.countdown_ops)
 
 
-def test_countdown_parenthesises_by_precedence():
+def test_countdown_answer_is_the_last_line_with_the_first_substituted():
     assert countdown_family.wrap("16 + 15", countdown_family.PREC["+"], countdown_family.PREC["*"]) == "(16 + 15)"
-    assert countdown_family.wrap("4 * 5", countdown_family.PREC["*"], countdown_family.PREC["+"]) == "4 * 5"
+    assert countdown_family.wrap("4 * 5", countdown_family.PREC["*"], countdown_family.PREC["+"]) == "(4 * 5)"
+    assert countdown_family.wrap("7", countdown_family.ATOM, countdown_family.PREC["*"]) == "7"
+    rng = random.Random(5)
+    cfg = config.load("ci").tasks
+    for _ in range(50):
+        rec = countdown_family.generate(rng, cfg)
+        first, last = rec["solution"].splitlines()
+        lhs, value = first.split(" = ")
+        a, op, b = last.split(" = ")[0].split(" ")
+        want = {f"({lhs}) {op} {b}", f"{a} {op} ({lhs})"} if value in (a, b) else set()
+        assert rec["answer"] in want, (rec["solution"], rec["answer"])
 
 
 def test_code_templates_and_article():
@@ -150,3 +173,12 @@ def test_code_reference_passes_its_tests_and_wrong_code_fails(cfg):
     results = run_in_subprocess(right + constant)
     assert all(results[:len(recs)]), [r["prompt"] for r, ok in zip(recs, results) if not ok]
     assert not any(results[len(recs):]), "a constant function passed a test suite"
+
+
+def test_countdown_in_order_draws_every_operation_pattern_alike(cfg):
+    import dataclasses
+
+    cfg = dataclasses.replace(cfg, countdown_in_order=True, countdown_ops="+-")
+    patterns = Counter("".join(op for _, op, _, _ in parse_lines(r["solution"])) for r in sample("countdown", cfg, 800))
+    assert set(patterns) == {"++", "+-", "-+", "--"}
+    assert max(patterns.values()) < 1.3 * min(patterns.values())  # no pattern is a safe guess

@@ -2,11 +2,34 @@
 
 The target is made by combining the numbers at random, so it is always reachable; the lines of that construction are
 the worked solution and the expression is the answer. The prompt is shorter than a decontamination n-gram, so two
-prompts overlap only when they are the same task (numbers are sorted, so permutations are the same prompt).
+prompts overlap only when they are the same task.
+
+The operations are `tasks.countdown_ops` (all four in the classic game; a prompt with fewer names them).
+Two variants (`tasks.countdown_in_order`): numbers sorted, target built by combining them in any structure (the
+classic game); or numbers listed in an order that reaches the target folding left to right, ((a op b) op c): the
+search is then over operations only, within a small model's reach. Either way any correct equation scores (the
+verifier does not ask for the order).
 """
+
+import re
+from itertools import product
 
 PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
 ATOM = 3
+
+
+def prompt_of(target: int, numbers: list[int], ops: str) -> str:
+    """The task statement; it names the operations when they are not all four ("with +, - and *")."""
+    allowed = ""
+    if set(ops) != set("+-*/"):
+        allowed = " with " + (ops if len(ops) == 1 else ", ".join(ops[:-1]) + " and " + ops[-1])
+    return f"Make {target} from {', '.join(map(str, numbers))}{allowed}, each once."
+
+
+def allowed_ops(prompt: str) -> str:
+    """The operations a prompt allows (all four when it names none)."""
+    m = re.search(r" with ([-+*/](?:(?:, | and )[-+*/])*), each once\.$", prompt)
+    return "".join(re.findall(r"[-+*/]", m[1])) if m else "+-*/"
 
 
 def combine(a: int, b: int, op: str) -> int | None:
@@ -21,10 +44,14 @@ def combine(a: int, b: int, op: str) -> int | None:
 
 
 def wrap(expr: str, prec: int, need: int) -> str:
-    return f"({expr})" if prec < need else expr
+    """Every combined operand in parentheses: the answer is then the last line with the earlier lines substituted in,
+    a copy a small model can make (minimal parentheses would ask it to weigh precedence)."""
+    return f"({expr})" if prec != ATOM else expr
 
 
 def generate(rng, cfg) -> dict:
+    if cfg.countdown_in_order:
+        return generate_in_order(rng, cfg)
     k, hi = cfg.countdown_numbers, cfg.countdown_max_number
     while True:
         numbers = sorted(rng.randint(1, hi) for _ in range(k))
@@ -35,14 +62,48 @@ def generate(rng, cfg) -> dict:
             (a, ea, pa), (b, eb, pb) = pool.pop(), pool.pop()
             if a < b:
                 (a, ea, pa), (b, eb, pb) = (b, eb, pb), (a, ea, pa)
-            op = rng.choice([op for op in "+-*/" if combine(a, b, op) is not None])
+            choices = [op for op in cfg.countdown_ops if combine(a, b, op) is not None]
+            if not choices:  # these two cannot combine with the allowed operations: draw again
+                pool = []
+                break
+            op = rng.choice(choices)
             c, p = combine(a, b, op), PREC[op]
             expr = f"{wrap(ea, pa, p)} {op} {wrap(eb, pb, p + (op in '-/'))}"  # b - (c + d), b / (c * d)
             lines.append(f"{a} {op} {b} = {c}")
             pool.insert(rng.randrange(len(pool) + 1), (c, expr, p))
+        if not pool:
+            continue
         target, expr, _ = pool[0]
         # A target among the numbers is solved by quoting it; keep targets within a small model's reach.
         if target not in numbers and target <= hi * hi:
             break
-    prompt = f"Make {target} from {', '.join(map(str, numbers))}, each once."
+    prompt = prompt_of(target, numbers, cfg.countdown_ops)
     return {"prompt": prompt, "solution": "\n".join(lines), "answer": expr, "numbers": numbers, "target": target}
+
+
+def generate_in_order(rng, cfg) -> dict:
+    """Numbers in the order that works: ((n1 op n2) op n3) ..., every intermediate a positive integer. The sequence of
+    operations is drawn first, uniformly, then numbers it works for, so no one pattern is a safe guess."""
+    k, hi = cfg.countdown_numbers, cfg.countdown_max_number
+    sequences = list(product(cfg.countdown_ops, repeat=k - 1))
+    seq = rng.choice(sequences)
+    while True:
+        numbers = [rng.randint(1, hi) for _ in range(k)]
+        fold = _fold(numbers, seq)
+        if fold is not None and fold[0] not in numbers and fold[0] <= hi * hi:
+            break
+    target, expr, lines = fold
+    prompt = prompt_of(target, numbers, cfg.countdown_ops)
+    return {"prompt": prompt, "solution": "\n".join(lines), "answer": expr, "numbers": numbers, "target": target}
+
+
+def _fold(numbers: list[int], ops) -> tuple[int, str, list[str]] | None:
+    value, expr, lines = numbers[0], str(numbers[0]), []
+    for op, b in zip(ops, numbers[1:]):
+        c = combine(value, b, op)
+        if c is None:
+            return None
+        lines.append(f"{value} {op} {b} = {c}")
+        expr = f"{wrap(expr, ATOM if len(lines) == 1 else 0, 0)} {op} {b}"
+        value = c
+    return value, expr, lines
