@@ -27,6 +27,14 @@ MANIFEST = "manifest.json"
 # Run-specific facts (wall time, timestamps, host): a sidecar, not part of the artifact. `.dvcignore` lists it, so DVC
 # leaves it out of the directory hash and never pushes or pulls it; two builds with the same inputs hash the same.
 RUN_INFO = "run.json"
+# Per-step timings (tokens/s, seconds since start) beside a training curve: a run sidecar like RUN_INFO, so the curve
+# (loss, reward, ...) stays hashed and the clock does not. `.dvcignore` lists it too.
+THROUGHPUT = "throughput.tsv"
+RUN_SIDECARS = (RUN_INFO, THROUGHPUT)
+# Keys and columns that hold run-specific figures: they belong in a run sidecar, never in a hashed file
+# (`timing_fields` finds them; the tests hold every writer to it).
+TIMING_KEYS = frozenset({"wall_seconds", "created", "started", "finished", "host", "seconds", "minutes", "elapsed_s",
+                         "tokens_per_s", "scoring_seconds", "sample_seconds", "train_seconds", "train_minutes"})
 RESOLVED_CONFIG = "config.yaml"
 PACKAGES = ("torch", "transformers", "trl", "tokenizers", "polars", "great-expectations", "math-verify", "vllm")
 
@@ -93,17 +101,53 @@ def seed_everything(seed: int) -> None:
 
 def hash_path(path: Path | str) -> str:
     """md5 of a file, or of a directory's sorted (relative path, file md5) list; hidden entries and run sidecars
-    (RUN_INFO, as DVC ignores them) are skipped."""
+    (RUN_SIDECARS and `<name>.run.json`, as DVC ignores them) are skipped."""
     path = Path(path)
     if path.is_file():
         return _md5_file(path)
     digest = hashlib.md5()
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
         rel = file.relative_to(path)
-        if any(part.startswith(".") for part in rel.parts) or rel.name == RUN_INFO:
+        if any(part.startswith(".") for part in rel.parts) or is_run_sidecar(rel.name):
             continue
         digest.update(f"{rel.as_posix()}\0{_md5_file(file)}\n".encode())
     return digest.hexdigest()
+
+
+def is_run_sidecar(name: str) -> bool:
+    """A file of run-specific figures that `.dvcignore` keeps out of hashes: RUN_SIDECARS, or `<name>.run.json`
+    beside a single-file artifact (reports/eval/<model>.run.json)."""
+    return name in RUN_SIDECARS or name.endswith("." + RUN_INFO)
+
+
+def run_sidecar_of(path: Path | str) -> Path:
+    """The run sidecar of a single-file artifact: reports/eval/base.json -> reports/eval/base.run.json."""
+    return Path(path).with_suffix("." + RUN_INFO)
+
+
+def timing_fields(path: Path | str) -> set[str]:
+    """TIMING_KEYS found in a JSON file (keys at any depth) or a TSV file (header columns); empty for other files."""
+    path = Path(path)
+    if path.suffix == ".tsv":
+        lines = path.read_text().splitlines()
+        return set(lines[0].split("\t")) & TIMING_KEYS if lines else set()
+    if path.suffix != ".json":
+        return set()
+
+    def keys(obj) -> set[str]:
+        if isinstance(obj, dict):
+            return set(obj) | {k for v in obj.values() for k in keys(v)}
+        if isinstance(obj, list):
+            return {k for v in obj for k in keys(v)}
+        return set()
+
+    return keys(json.loads(path.read_text())) & TIMING_KEYS
+
+
+def write_throughput(path: Path | str, columns: list[str], rows: list) -> None:
+    """A per-step timing sidecar (THROUGHPUT): `step` plus `columns`, one row per logged step."""
+    lines = ["\t".join(["step", *columns])] + ["\t".join(str(v) for v in row) for row in rows]
+    Path(path).write_text("\n".join(lines) + "\n")
 
 
 def _md5_file(path: Path) -> str:
@@ -158,12 +202,17 @@ def write_manifest(out_dir: Path, stage: str, cfg: config_mod.Params, sections: 
     return manifest
 
 
-def write_run_info(out_dir: Path, wall_seconds: float, timing: dict | None = None, now: float | None = None) -> dict:
-    """The RUN_INFO sidecar: wall time, start and end (local time, ISO 8601), host, plus a stage's own timings."""
+def run_info(wall_seconds: float, timing: dict | None = None, now: float | None = None) -> dict:
+    """Run-specific facts: wall time, start and end (local time, ISO 8601), host, plus a stage's own timings."""
     end = time.time() if now is None else now
     stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t))  # noqa: E731
-    info = {"wall_seconds": round(wall_seconds, 2), "started": stamp(end - wall_seconds), "finished": stamp(end),
+    return {"wall_seconds": round(wall_seconds, 2), "started": stamp(end - wall_seconds), "finished": stamp(end),
             "host": socket.gethostname(), **(timing or {})}
+
+
+def write_run_info(out_dir: Path, wall_seconds: float, timing: dict | None = None, now: float | None = None) -> dict:
+    """The RUN_INFO sidecar of a directory artifact (`run_info`)."""
+    info = run_info(wall_seconds, timing, now)
     (Path(out_dir) / RUN_INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
     return info
 

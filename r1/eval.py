@@ -13,6 +13,10 @@ where nobody votes is wrong. Voting on code *text* undercounts programs that dif
 verdicts would peek at the tests, which a majority vote cannot do.
 
     python -m r1.eval --model base [--profile ci]     # one model (default: every model in eval.models)
+
+Writes reports/eval/<model>.json (metrics, generation settings, params, input hashes: the same bytes from two runs
+with the same seed) and <model>.samples.parquet; the run's timings (wall time, generation seconds, tokens/s, scoring
+seconds) go to the <model>.run.json sidecar, which DVC ignores and r1.report does not read.
 """
 
 from __future__ import annotations
@@ -30,13 +34,15 @@ from typing import Callable, Mapping
 import polars as pl
 
 from r1 import paths
-from r1.artifacts import atomic_file, hash_path, run_stage, write_json
+from r1.artifacts import atomic_file, hash_path, run_info, run_sidecar_of, run_stage, write_json
 from r1.config import MODEL_STAGES, EvalConfig, GenerationConfig, Params, to_dict
 from r1.generate import generate, load_model_and_tokenizer
 from r1.schema import r1_zero_prompt, reflects
 
 METRICS = ("pass@1", "cons@k", "pass@k", "mean_response_tokens", "format_rate", "reflection_rate")
 EVAL_TASKS = paths.TASKS / "eval.parquet"
+# Generation stats that depend on the machine and its load: the run sidecar's, not the eval json's.
+TIMING = ("seconds", "tokens_per_s", "scoring_seconds")
 
 
 def load_items(path=EVAL_TASKS, max_per_family: int | None = None) -> pl.DataFrame:
@@ -175,14 +181,16 @@ def evaluate_model(cfg: Params, name: str, items: pl.DataFrame) -> dict:
     result = {
         "model": name, "k": cfg.eval.k, "n_items": len(items),
         "items_per_family": dict(Counter(items["kind"].to_list())),
-        "metrics": metrics, "generation": stats,
+        "metrics": metrics, "generation": {k: v for k, v in stats.items() if k not in TIMING},
         "params": {"eval": to_dict(cfg.eval), "generation": to_dict(cfg.generation), "seed": cfg.seed},
         "inputs": {str(model_dir): hash_path(model_dir), str(EVAL_TASKS): hash_path(EVAL_TASKS)},
-        "wall_seconds": round(time.perf_counter() - start, 2),
     }
     with atomic_file(paths.EVAL / f"{name}.samples.parquet") as tmp:
         samples.write_parquet(tmp)
-    write_json(paths.EVAL / f"{name}.json", result)  # last: the json marks a complete eval
+    out = paths.EVAL / f"{name}.json"
+    write_json(run_sidecar_of(out), run_info(time.perf_counter() - start,
+                                             {"generation": {k: stats[k] for k in TIMING if k in stats}}))
+    write_json(out, result)  # last: the json marks a complete eval
     print(f"eval {name}: pass@1 {metrics['pass@1']:.3f}  cons@{cfg.eval.k} {metrics['cons@k']:.3f}  "
           f"pass@{cfg.eval.k} {metrics['pass@k']:.3f}  format {metrics['format_rate']:.2f}", file=sys.stderr)
     return result

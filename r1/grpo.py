@@ -11,7 +11,9 @@ versions).
 Checkpoints: `checkpoint_dir/checkpoint-N`, each marked complete (`COMPLETE`) only after the Trainer wrote it; a rerun
 removes unmarked (half-written) ones and resumes from the newest marked one. Per-step metrics are appended to
 `checkpoint_dir/metrics.tsv` as training goes (cut back to the resumed step on resume) and copied to
-`out_dir/metrics.tsv`; the final model and tokenizer are saved to `out_dir` (the caller's atomic directory).
+`out_dir/metrics.tsv`; the final model and tokenizer are saved to `out_dir` (the caller's atomic directory). The
+seconds since the start of each logged step go to `throughput.tsv` beside it (r1.artifacts.THROUGHPUT, a run sidecar
+DVC ignores), so two runs with the same seed write the same metrics.tsv and summary.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import sys
 import time
 from pathlib import Path
 
+from r1.artifacts import THROUGHPUT
 from r1.config import GRPOStageConfig, Params
 
 MARKER = "COMPLETE"
@@ -106,14 +109,15 @@ def _callbacks(checkpoint_dir: Path, metrics_path: Path, reward_names: list[str]
 
         def __init__(self):
             self.start = time.time()
-            self.header = ["step", "elapsed_s", *COLUMNS, "accuracy", "reflection_rate",
+            self.header = ["step", *COLUMNS, "accuracy", "reflection_rate",
                            *[f"reward_{n}" for n in reward_names if n != REFLECTION_PROBE]]
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             logs = logs or {}
             if "reward" not in logs:
                 return
-            row = {"step": state.global_step, "elapsed_s": round(time.time() - self.start, 1)}
+            row = {"step": state.global_step}
+            elapsed = round(time.time() - self.start, 1)
             for col, key in COLUMNS.items():
                 row[col] = logs.get(key, "")
             for name in reward_names:
@@ -129,9 +133,13 @@ def _callbacks(checkpoint_dir: Path, metrics_path: Path, reward_names: list[str]
                 if new:
                     w.writeheader()
                 w.writerow({k: _fmt(v) for k, v in row.items()})
+            timing_path = metrics_path.with_name(THROUGHPUT)  # the clock: a run sidecar, not the hashed curve
+            new = not timing_path.exists()
+            with open(timing_path, "a") as fh:
+                fh.write(("step\telapsed_s\n" if new else "") + f"{state.global_step}\t{elapsed}\n")
             acc, length, refl = row["accuracy"], row["completion_length"], row.get("reflection_rate", "")
             log(f"step {state.global_step}/{args.max_steps} reward {_fmt(row['reward'])} acc {_fmt(acc)} "
-                f"len {_fmt(length)} reflect {_fmt(refl)} kl {_fmt(row['kl'])} {row['elapsed_s']:.0f}s")
+                f"len {_fmt(length)} reflect {_fmt(refl)} kl {_fmt(row['kl'])} {elapsed:.0f}s")
 
     return [MarkComplete(), WallClock(), Metrics()]
 
@@ -235,8 +243,8 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
              callbacks: list | None = None) -> dict:
     """GRPO from the model in `model_dir` on `rows`; saves model + tokenizer + metrics.tsv into `out_dir`.
 
-    Resumes from the newest complete checkpoint in `checkpoint_dir`. Returns a summary (steps, minutes, first and
-    last logged metrics)."""
+    Resumes from the newest complete checkpoint in `checkpoint_dir`. Returns a summary (steps, resumed checkpoint,
+    first and last logged metrics; no timing, so two runs with the same seed give the same summary)."""
     import torch
     from datasets import Dataset
     from trl import GRPOTrainer
@@ -265,9 +273,11 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
     resume = last_complete_checkpoint(checkpoint_dir)
     if resume is not None:
         log(f"resuming from {resume}")
-        _truncate_metrics(metrics_path, _step_of(resume))
-    elif metrics_path.exists():
-        metrics_path.unlink()
+        for path in (metrics_path, metrics_path.with_name(THROUGHPUT)):
+            _truncate_metrics(path, _step_of(resume))
+    else:
+        for path in (metrics_path, metrics_path.with_name(THROUGHPUT)):
+            path.unlink(missing_ok=True)
 
     args = grpo_args(cfg, checkpoint_dir, seed, weights)
     trainer = GRPOTrainer(
@@ -286,9 +296,12 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
         shutil.copy2(metrics_path, out_dir / METRICS)
     else:
         (out_dir / METRICS).write_text("step\n")
-    summary = {"steps": steps, "minutes": round((time.time() - start) / 60, 2),
-               "resumed_from": str(resume) if resume else None, **summarize_metrics(out_dir / METRICS)}
-    log(f"done: {steps} steps in {summary['minutes']} min")
+    if metrics_path.with_name(THROUGHPUT).exists():
+        shutil.copy2(metrics_path.with_name(THROUGHPUT), out_dir / THROUGHPUT)
+    # No minutes here: the summary goes into the (hashed) manifest; the wall time is in the run sidecar.
+    summary = {"steps": steps, "resumed_from": str(resume) if resume else None,
+               **summarize_metrics(out_dir / METRICS)}
+    log(f"done: {steps} steps in {(time.time() - start) / 60:.2f} min")
     return summary
 
 

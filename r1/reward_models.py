@@ -217,7 +217,8 @@ def pair_accuracy(scorer, pairs: pl.DataFrame, name: str, max_length: int) -> fl
 
 
 def train_one(name: str, init: Path, pairs: pl.DataFrame, out_dir: Path, cfg: RewardModelsConfig, seed: int) -> dict:
-    """Train one reward model on `pairs` (the part it judges), save it into `out_dir`, return its metrics."""
+    """Train one reward model on `pairs` (the part it judges), save it into `out_dir`, return its metrics (with the
+    training `seconds`, which the stage moves to its run sidecar)."""
     import torch
     from datasets import Dataset
     from transformers import TrainerCallback
@@ -309,10 +310,11 @@ def main(cfg: Params) -> None:
         reports[name] = check_pairs(df, name, min_rows=max(10, int(0.5 * min(rm.n_pairs, len(df)))))
         log(reports[name].summary())
         quality.require(reports[name])
-    metrics = {}
+    metrics, seconds = {}, {}
     with atomic_dir(p2.REWARD_MODELS) as out:
         for name, df in pairs.items():
             metrics[name] = train_one(name, paths.BASE, df, out / name, rm, cfg.seed)
+            seconds[name] = metrics[name].pop("seconds")  # run-specific: the run sidecar, not metrics.json
             reports[name].add("heldout_accuracy_at_least_min", metrics[name]["heldout_accuracy"] >= rm.min_accuracy,
                               observed=metrics[name]["heldout_accuracy"])
             log(reports[name].summary())
@@ -321,7 +323,7 @@ def main(cfg: Params) -> None:
         write_json(out / "metrics.json", metrics)
         write_json(out / "quality.json", {n: r.to_dict() for n, r in reports.items()})
         write_manifest(out, "reward_models", cfg, ["seed", "reward_models"], [paths.BASE], time.time() - started,
-                       extra={"metrics": metrics})
+                       extra={"metrics": metrics}, timing={"train_seconds": seconds})
     log(f"wrote {p2.REWARD_MODELS} in {time.time() - started:.1f}s")
 
 

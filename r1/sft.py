@@ -7,7 +7,9 @@
 completion only), every TRL setting from the stage's params section. Prompts get the R1-Zero template, the same
 prompt eval uses. A wall-clock cap stops training early (the model is still saved). Checkpoints go to
 `cache/<stage>/<key>/`, keyed by the params and the inputs, each marked complete only after it is fully written; a
-rerun resumes from the newest complete one.
+rerun resumes from the newest complete one. The model directory holds curve.tsv (step, loss) and metrics.json, which
+two runs with the same seed write alike; the seconds of each logged step go to the throughput.tsv sidecar and the
+training time to run.json, both ignored by DVC (r1.artifacts.RUN_SIDECARS).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import polars as pl
 
 from r1 import paths
 from r1 import part2_paths as p2
-from r1.artifacts import atomic_dir, hash_path, run_stage, write_json, write_manifest
+from r1.artifacts import THROUGHPUT, atomic_dir, hash_path, run_stage, write_json, write_manifest, write_throughput
 from r1.config import Params, SFTStageConfig, to_dict
 from r1.schema import r1_zero_prompt
 
@@ -90,7 +92,8 @@ def _callbacks(max_minutes: float, stage: str, curve: list):
 def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: SFTStageConfig, seed: int,
           stage: str, work: Path | None = None) -> dict:
     """Fine-tune `init` (a model directory or a (model, tokenizer) pair) on `examples` (`prompt`, `completion`) and
-    save model + tokenizer + curve.tsv into `out_dir`. Returns training metrics."""
+    save model + tokenizer + curve.tsv + metrics.json (+ the THROUGHPUT sidecar) into `out_dir`. Returns the metrics
+    of metrics.json plus `seconds` (training time: a run-specific figure, kept out of metrics.json)."""
     import torch
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
@@ -153,9 +156,10 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
     model.generation_config.pad_token_id = tok.pad_token_id
     save_model_and_tokenizer(model, tok, out_dir)
     with open(out_dir / "curve.tsv", "w") as fh:
-        fh.write("step\tloss\tseconds\n")
-        for step, loss, t in curve:
-            fh.write(f"{step}\t{loss:.5f}\t{t - started:.1f}\n")
+        fh.write("step\tloss\n")
+        for step, loss, _ in curve:
+            fh.write(f"{step}\t{loss:.5f}\n")
+    write_throughput(out_dir / THROUGHPUT, ["seconds"], [(step, f"{t - started:.1f}") for step, _, t in curve])
     metrics = {
         "examples": len(dataset),
         "steps": int(trainer.state.global_step),
@@ -163,10 +167,10 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
         "train_loss": round(float(result.training_loss), 5),
         "final_loss": round(curve[-1][1], 5) if curve else None,
         "first_loss": round(curve[0][1], 5) if curve else None,
-        "seconds": round(time.time() - started, 1),
         "resumed_from": resume.name if resume else None,
     }
     write_json(out_dir / "metrics.json", metrics)
+    metrics["seconds"] = round(time.time() - started, 1)
     # Checkpoints exist to resume a killed run; a finished one must not leave them for the next run to continue from
     # (a rerun with the same inputs has to give the same model).
     shutil.rmtree(work, ignore_errors=True)
@@ -189,8 +193,9 @@ def run(stage: str, cfg: Params, section: str, init: Path, sets: list[tuple[Path
     log(stage, f"{len(examples)} examples from {', '.join(n for _, n in sets)}; init {init}")
     with atomic_dir(out) as tmp:
         metrics = train(init, examples, tmp, getattr(cfg, section), cfg.seed, stage)
+        train_seconds = metrics.pop("seconds")  # run-specific: into the run sidecar, not the manifest
         write_manifest(tmp, stage, cfg, ["seed", section], [init, *(p for p, _ in sets)], time.time() - started,
-                       extra={"metrics": metrics, "init": str(init)})
+                       extra={"metrics": metrics, "init": str(init)}, timing={"train_seconds": train_seconds})
     log(stage, f"wrote {out} in {time.time() - started:.1f}s")
     return metrics
 

@@ -1,6 +1,8 @@
-"""Determinism of artifacts: the manifest holds no timing (the run sidecar does), two runs of a stage write the same
-bytes, and DVC leaves the sidecar out of a directory out's hash, push and pull. The full two-build comparison is
-bench/determinism.py (minutes); these are the fast checks of each piece."""
+"""Determinism of artifacts: the manifest holds no timing (the run sidecars do), two runs of a stage write the same
+bytes, and DVC leaves the sidecars (run.json, throughput.tsv, <name>.run.json) out of a directory out's hash, push
+and pull. The full two-build comparison is bench/determinism.py (minutes); these are the fast checks of each piece;
+each writer's own test checks its files with `artifacts.timing_fields`, and the ci_build fixture checks every file of
+the whole ci build."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from pathlib import Path
 
 from r1 import artifacts, config, lineage
 
-TIMING_KEYS = {"wall_seconds", "created", "started", "finished", "host", "seconds", "sample_seconds"}
+TIMING_KEYS = artifacts.TIMING_KEYS
 
 
 def _keys(obj) -> set[str]:
@@ -61,6 +63,59 @@ def test_input_hashes_ignore_the_inputs_run_sidecar(tmp_path):
     assert artifacts.hash_path(tmp_path / "art") == before
     (tmp_path / "art" / "payload").write_text("other data")
     assert artifacts.hash_path(tmp_path / "art") != before
+
+
+def test_hash_path_skips_every_run_sidecar(tmp_path):
+    _write(tmp_path / "art", 1.0)
+    before = artifacts.hash_path(tmp_path / "art")
+    (tmp_path / "art" / artifacts.THROUGHPUT).write_text("step\ttokens_per_s\n1\t123.4\n")
+    (tmp_path / "art" / "base.run.json").write_text("{}")
+    assert artifacts.hash_path(tmp_path / "art") == before
+    assert artifacts.run_sidecar_of("reports/eval/base.json") == Path("reports/eval/base.run.json")
+    assert artifacts.is_run_sidecar(artifacts.run_sidecar_of("reports/eval/r1_zero.json").name)
+    assert not artifacts.is_run_sidecar("metrics.tsv") and not artifacts.is_run_sidecar("curve.tsv")
+
+
+def test_timing_fields_finds_keys_at_any_depth_and_tsv_columns(tmp_path):
+    (tmp_path / "a.json").write_text(json.dumps({"summary": {"steps": 3, "minutes": 1.0}, "rows": [{"seconds": 2}]}))
+    (tmp_path / "b.json").write_text(json.dumps({"metrics": {"pass@1": 0.5}, "params": {"max_minutes": 3}}))
+    (tmp_path / "c.tsv").write_text("step\tloss\telapsed_s\n1\t2.0\t0.5\n")
+    (tmp_path / "d.tsv").write_text("step\tloss\n1\t2.0\n")
+    assert artifacts.timing_fields(tmp_path / "a.json") == {"minutes", "seconds"}
+    assert artifacts.timing_fields(tmp_path / "b.json") == set()
+    assert artifacts.timing_fields(tmp_path / "c.tsv") == {"elapsed_s"}
+    assert artifacts.timing_fields(tmp_path / "d.tsv") == set()
+
+
+def test_base_stage_twice_writes_identical_files_but_its_sidecars(tmp_path, monkeypatch):
+    """A tiny base pretrained twice: weights, tokenizer, curve.tsv, manifest identical; tokens/s, which always
+    differs between runs, only in the throughput sidecar."""
+    import dataclasses
+
+    from test_base import _write_tasks
+    from test_modeling import TINY
+
+    from r1 import base
+
+    cfg = config.load("ci")
+    cfg = dataclasses.replace(cfg, base=dataclasses.replace(
+        cfg.base, model=TINY, corpus_examples=200, vocab_size=400, seq_len=128, batch_size=8, max_steps=4,
+        warmup_steps=2, max_minutes=10.0, bf16=False))
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        monkeypatch.chdir(tmp_path / name)
+        _write_tasks(tmp_path / name)
+        artifacts.seed_everything(cfg.seed)
+        base.main(cfg)
+    one, two = tmp_path / "one/models/base", tmp_path / "two/models/base"
+    files = sorted(p.name for p in one.iterdir())
+    assert files == sorted(p.name for p in two.iterdir())
+    assert {"model.safetensors", base.CURVE, artifacts.MANIFEST, artifacts.RUN_INFO, artifacts.THROUGHPUT} <= set(files)
+    differ = {f for f in files if (one / f).read_bytes() != (two / f).read_bytes()}
+    assert differ <= set(artifacts.RUN_SIDECARS), differ
+    assert not {f: artifacts.timing_fields(one / f) for f in files if f not in artifacts.RUN_SIDECARS
+                and f != "tokenizer.json" and artifacts.timing_fields(one / f)}
+    assert artifacts.hash_path(one) == artifacts.hash_path(two)
 
 
 def test_tasks_stage_twice_writes_identical_files(tmp_path, monkeypatch):
@@ -115,8 +170,8 @@ def _lock_md5(repo: Path) -> str:
 
 
 def test_dvc_leaves_the_sidecar_out_of_the_directory_hash_push_and_pull(tmp_path, root):
-    """With the project's .dvcignore: a changed run.json leaves the out's md5 and status alone, and a push/pull
-    round trip carries the data but not the sidecar."""
+    """With the project's .dvcignore: a changed run.json or throughput.tsv leaves the out's md5 and status alone, and a
+    push/pull round trip carries the data but not the sidecars."""
     from pipeline_util import run
 
     repo, remote = tmp_path / "repo", tmp_path / "remote"
@@ -127,9 +182,11 @@ def test_dvc_leaves_the_sidecar_out_of_the_directory_hash_push_and_pull(tmp_path
     shutil.copy(root / ".dvcignore", repo / ".dvcignore")
     (repo / "dvc.yaml").write_text(DVC_STAGE)
     _write(repo / "art", 1.0)
+    (repo / "art" / artifacts.THROUGHPUT).write_text("step\ttokens_per_s\n1\t100.0\n")
     _dvc(repo, "commit", "--force", "-q")
     md5 = _lock_md5(repo)
     artifacts.write_run_info(repo / "art", 50.0, now=time.time() + 1000)  # another run's timing
+    (repo / "art" / artifacts.THROUGHPUT).write_text("step\ttokens_per_s\n1\t250.0\n")
     assert "up to date" in _dvc(repo, "status")
     _dvc(repo, "commit", "--force", "-q")
     assert _lock_md5(repo) == md5
@@ -141,7 +198,7 @@ def test_dvc_leaves_the_sidecar_out_of_the_directory_hash_push_and_pull(tmp_path
     shutil.rmtree(repo / "art")
     _dvc(repo, "pull", "-q")
     assert (repo / "art/payload").read_text() == "same data"
-    assert not (repo / "art" / artifacts.RUN_INFO).exists()
+    assert not (repo / "art" / artifacts.RUN_INFO).exists() and not (repo / "art" / artifacts.THROUGHPUT).exists()
     assert "up to date" in _dvc(repo, "status")
 
 

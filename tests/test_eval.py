@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import tiny_lm  # noqa: E402
 
 from r1 import config, report  # noqa: E402
+from r1.artifacts import timing_fields  # noqa: E402
 from r1.eval import METRICS, evaluate, load_items, main, majority_correct, score, summarize, vote_key  # noqa: E402
 
 
@@ -171,6 +172,11 @@ def test_eval_stage_writes_json_and_samples(lm, tmp_path, monkeypatch):
     main(cfg, "base")
     result = json.loads(Path("reports/eval/base.json").read_text())
     assert result["model"] == "base" and result["k"] == 2 and result["n_items"] == 2
+    # timing in the run sidecar (DVC ignores it), none in the hashed json
+    assert not timing_fields("reports/eval/base.json") and result["generation"]["tokens"] > 0
+    run = json.loads(Path("reports/eval/base.run.json").read_text())
+    assert run["wall_seconds"] > 0 and run["generation"]["tokens_per_s"] > 0
+    assert {"seconds", "scoring_seconds"} <= set(run["generation"])
     assert set(result["metrics"]) == {*METRICS, "by_family"}
     samples = pl.read_parquet("reports/eval/base.samples.parquet")
     assert {"id", "sample", "completion", "correct", "tokens"} <= set(samples.columns) and len(samples) == 4

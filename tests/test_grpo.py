@@ -3,6 +3,7 @@ import dataclasses
 import pytest
 
 from r1 import config, grpo, modeling
+from r1.artifacts import THROUGHPUT, timing_fields
 from r1.r1_zero import rl_rows
 
 from test_corpus import _records
@@ -35,6 +36,10 @@ def test_grpo_runs_two_steps_and_writes_metrics(tiny_model_dir, tmp_path):
     assert summary["steps"] == 2
     rows = grpo.read_metrics(out / grpo.METRICS)
     assert [int(r["step"]) for r in rows] == [1, 2]
+    # the clock goes to the throughput sidecar: metrics.tsv and the summary (both hashed) hold no timing
+    assert not timing_fields(out / grpo.METRICS) and not set(summary) & {"minutes", "seconds"}
+    timing = grpo.read_metrics(out / THROUGHPUT)
+    assert [int(r["step"]) for r in timing] == [1, 2] and all(float(r["elapsed_s"]) >= 0 for r in timing)
     for col in ("accuracy", "reward_accuracy", "reward_format", "completion_length", "kl", "reflection_rate"):
         assert rows[-1][col] != "", col
     assert (out / "config.json").exists() and (out / "tokenizer.json").exists()
@@ -66,3 +71,4 @@ def test_rerun_resumes_from_last_complete_checkpoint(tiny_model_dir, tmp_path):
     assert summary["resumed_from"].endswith("checkpoint-1")
     assert summary["steps"] == 3
     assert [int(r["step"]) for r in grpo.read_metrics(out / grpo.METRICS)] == [1, 2, 3]
+    assert [int(r["step"]) for r in grpo.read_metrics(out / THROUGHPUT)] == [1, 2, 3]  # cut back on resume too

@@ -10,6 +10,7 @@ import pytest
 
 import part2_tiny
 from r1 import cold_start, config, reward_models, sft
+from r1.artifacts import THROUGHPUT, timing_fields
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,10 @@ def test_sft_lowers_the_loss_and_saves_a_loadable_model(cfg, init, examples, tmp
     out.mkdir()
     metrics = sft.train(init, examples, out, small(cfg), 0, "t", work=tmp_path / "work")
     assert metrics["steps"] == 8 and metrics["final_loss"] < metrics["first_loss"]
-    assert (out / "curve.tsv").read_text().startswith("step\tloss")
+    assert (out / "curve.tsv").read_text().splitlines()[0] == "step\tloss"
+    # timing: returned and in the throughput sidecar, never in the hashed curve.tsv / metrics.json
+    assert metrics["seconds"] > 0 and not timing_fields(out / "curve.tsv") and not timing_fields(out / "metrics.json")
+    assert (out / THROUGHPUT).read_text().splitlines()[0] == "step\tseconds"
     texts = generate(out, ["User: hi. Assistant:"], n=2, max_new_tokens=5, temperature=1.0)
     assert len(texts[0]) == 2
     assert not (tmp_path / "work").exists()  # a finished run leaves no checkpoints to continue from
@@ -106,7 +110,7 @@ def test_reward_model_learns_to_rank_chosen_above_rejected(cfg, init, tmp_path):
                           "chosen": ["Thank you, that is kind and helpful."] * 48,
                           "rejected": ["You idiot, go away."] * 48})
     metrics = reward_models.train_one("harmlessness", init, pairs, tmp_path / "harmlessness", rm, 0)
-    assert metrics["heldout_accuracy"] == 1.0
+    assert metrics["heldout_accuracy"] == 1.0 and metrics["seconds"] > 0  # the stage moves seconds to run.json
     reward = reward_models.reward_function("harmlessness", tmp_path)
     scores = reward(["Thank you, that is kind and helpful.", "You idiot, go away.", "<answer> 3 </answer>"],
                     question=["Say something kind."] * 3, kind=["general", "general", "math"])
@@ -143,4 +147,6 @@ def test_final_stage_runs_grpo_with_rule_and_model_rewards(tmp_path, monkeypatch
     final.main(cfg)
     metrics = (tmp_path / p2.FINAL / "metrics.tsv").read_text()
     assert "reward_helpfulness" in metrics and "reward_accuracy" in metrics
+    assert not timing_fields(tmp_path / p2.FINAL / "metrics.tsv")
+    assert not timing_fields(tmp_path / p2.FINAL / "manifest.json")  # the GRPO summary carries no minutes
     assert (tmp_path / p2.FINAL / "config.json").exists()

@@ -16,13 +16,13 @@ def metrics(base: float) -> dict:
 
 def write_eval(eval_dir: Path, model: str, base: float) -> None:
     eval_dir.mkdir(parents=True, exist_ok=True)
-    run = {"model": model, "k": 8, "n_items": 300, "metrics": metrics(base), "generation": {"tokens_per_s": 1.0},
+    run = {"model": model, "k": 8, "n_items": 300, "metrics": metrics(base), "generation": {"tokens": 1000},
            "params": {"eval": {"temperature": 0.6, "top_p": 0.95, "max_new_tokens": 128}}}
     (eval_dir / f"{model}.json").write_text(json.dumps(run))
 
 
-METRICS_TSV = "step\telapsed_s\treward\treward_std\tcompletion_length\tkl\taccuracy\treflection_rate\n" + "".join(
-    f"{s}\t{s * 1.5}\t{0.1 + s / 100:.3f}\t0.2\t{30 + s}\t0.0\t{s / 120:.3f}\t{'' if s % 7 == 0 else s / 400}\n"
+METRICS_TSV = "step\treward\treward_std\tcompletion_length\tkl\taccuracy\treflection_rate\n" + "".join(
+    f"{s}\t{0.1 + s / 100:.3f}\t0.2\t{30 + s}\t0.0\t{s / 120:.3f}\t{'' if s % 7 == 0 else s / 400}\n"
     for s in range(1, 61))
 
 
@@ -85,3 +85,16 @@ def test_missing_eval_is_a_clear_error(tmp_path):
         report(["base", "r1_zero"], eval_dir=tmp_path, out_json=tmp_path / "e.json", out_md=tmp_path / "e.md",
                plots_dir=tmp_path / "plots", models_root=tmp_path)
     assert not (tmp_path / "e.json").exists()
+
+
+def test_report_does_not_read_the_run_sidecars(built):
+    """Timings live in sidecars DVC ignores (reports/eval/<model>.run.json, models/<m>/throughput.tsv): the report's
+    outputs, which DVC hashes, must not change with them."""
+    root, _ = built
+    (root / "reports/eval/base.run.json").write_text(json.dumps({"wall_seconds": 9.9, "generation": {"seconds": 1}}))
+    (root / "models/r1_zero/throughput.tsv").write_text("step\telapsed_s\n1\t0.5\n")
+    out = root / "again"
+    report(["base", "r1_zero"], eval_dir=root / "reports/eval", out_json=out / "eval.json", out_md=out / "eval.md",
+           plots_dir=out / "plots", models_root=root / "models")
+    assert (out / "eval.json").read_bytes() == (root / "reports/eval.json").read_bytes()
+    assert (out / "eval.md").read_bytes() == (root / "reports/eval.md").read_bytes()
