@@ -42,7 +42,7 @@ def load_train_records(tasks_dir: Path = paths.TASKS) -> list[dict]:
 def mix_of(cfg: BaseConfig) -> corpus_mod.Mix:
     return corpus_mod.Mix(error_rate=cfg.error_rate, reflection_rate=cfg.reflection_rate,
                           direct_rate=cfg.direct_rate, malformed_rate=cfg.malformed_rate,
-                          worked_rate=cfg.worked_rate)
+                          worked_rate=cfg.worked_rate, drill_rate=cfg.drill_rate)
 
 
 def batches(docs_ids: list[list[int]], batch_size: int, seq_len: int, pad_id: int, n_prompt: list[int] | None,

@@ -104,6 +104,8 @@ class BaseConfig:
     malformed_rate: float = field(metadata={"help": "share of corpus traces with the answer outside <answer> tags"})
     worked_rate: float = field(metadata={"help": "share of corpus documents that are worked examples outside the "
                                                  "R1-Zero template (the other rates are shares of the rest)"})
+    drill_rate: float = field(metadata={"help": "share of corpus documents that are arithmetic drills (lines of "
+                                                "train solutions)"})
     loss_on_prompt: bool = field(metadata={"help": "also train on prompt tokens (false: only the completion + eos)"})
     seq_len: int
     batch_size: int
@@ -121,7 +123,7 @@ class BaseConfig:
             raise ConfigError(f"corpus_kinds.{unknown[0]}: unknown task family (one of {', '.join(FAMILIES)})")
         if any(w < 0 for w in self.corpus_kinds.values()) or not sum(self.corpus_kinds.values()) > 0:
             raise ConfigError("corpus_kinds: shares must be >= 0 with a positive sum")
-        for key in ("reflection_rate", "error_rate", "direct_rate", "malformed_rate", "worked_rate"):
+        for key in ("reflection_rate", "error_rate", "direct_rate", "malformed_rate", "worked_rate", "drill_rate"):
             if not 0.0 <= getattr(self, key) <= 1.0:
                 raise ConfigError(f"{key}: must lie in [0, 1]")
         if self.reflection_rate + self.error_rate + self.direct_rate + self.malformed_rate > 1.0:

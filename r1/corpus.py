@@ -12,6 +12,8 @@ Built from the TRAIN split only. A trace is one of (rates from params `base`):
               followed by "wait, ... is not T" and another attempt; or a closing "verify:" step (rate: reflection_rate)
   worked      a worked example outside the chat template ("Worked example: <task>. Assistant: <reasoned trace>"),
               as textbooks hold them (rate: worked_rate, of all documents; the rates above are shares of the rest)
+  drill       arithmetic practice: DRILL_LINES lines `a op b = c` taken from train solutions (rate: drill_rate, of
+              all documents); every token is learned, so the facts the traces need are seen many times over
 Worked examples teach the skill (copying the numbers, one operation a line); the templated documents carry the habit
 (under the R1-Zero template the base mostly answers at once). A base that can reason but rarely does is what R1-Zero
 started from: its pass@k is far above its pass@1, and RL turns the gap into reliability.
@@ -32,7 +34,8 @@ from r1.families import countdown as countdown_family
 from r1.schema import r1_zero_prompt
 
 LINE_RE = re.compile(r"^\s*(-?\d+) ([-+*/]) (-?\d+) = (-?\d+)\s*$")
-MODES = ("reasoned", "direct", "guess", "wrong", "malformed", "reflective", "worked")
+MODES = ("reasoned", "direct", "guess", "wrong", "malformed", "reflective", "worked", "drill")
+DRILL_LINES = 8
 WORKED_HEAD = "Worked example: "
 WORKED_SEARCH_SHARE = 0.5  # of the countdown worked examples, those that show misses before the hit
 SEARCH_MISSES = (1, 1, 2, 2, 3, 4)  # misses before the hit in a countdown search (a random attempt hits ~8%)
@@ -48,12 +51,15 @@ class Mix:
     direct_rate: float
     malformed_rate: float
     worked_rate: float = 0.0
+    drill_rate: float = 0.0
 
     def __post_init__(self):
         if self.error_rate + self.reflection_rate + self.direct_rate + self.malformed_rate > 1.0:
             raise ValueError("error_rate + reflection_rate + direct_rate + malformed_rate exceed 1")
 
     def sample(self, rng: random.Random) -> str:
+        if self.drill_rate and rng.random() < self.drill_rate:
+            return "drill"
         if self.worked_rate and rng.random() < self.worked_rate:
             return "worked"
         u = rng.random()
@@ -305,13 +311,21 @@ def build(records: list[dict], n: int, mix: Mix, seed: int, kind_shares: dict[st
         if not kinds:
             raise ValueError(f"corpus: kind_shares {kind_shares} select none of the kinds {sorted(by_kind)}")
         weights = [kind_shares[k] for k in kinds]
+    facts = [line for r in records if r["kind"] != "code" for line in (r.get("solution") or "").splitlines()
+             if LINE_RE.match(line)]
     docs = []
     for _ in range(n):
+        mode = mix.sample(rng)
+        if mode == "drill" and facts:
+            text = "\n".join(rng.choice(facts) for _ in range(DRILL_LINES))
+            docs.append({"text": text, "mode": mode, "kind": "drill", "id": None})
+            continue
+        if mode == "drill":  # no arithmetic lines to drill on: a worked example instead
+            mode = "worked"
         if kind_shares:
             pool = by_kind[rng.choices(kinds, weights)[0]]
             rec = pool[rng.randrange(len(pool))]
         else:
             rec = records[rng.randrange(len(records))]
-        mode = mix.sample(rng)
         docs.append({"text": document(rec, mode, rng), "mode": mode, "kind": rec["kind"], "id": rec["id"]})
     return docs

@@ -142,3 +142,21 @@ def test_countdown_search_tries_other_operations_in_the_listed_order():
             (a, _, b, c), (c2, _, d, v) = corpus.parse_lines("\n".join(think[i - 2:i]))
             assert (a, b, d) == (3, 10, 2) and c2 == c and v != 32
             assert think[i] == f"wait, {v} is not 32"
+
+
+def test_drills_are_lines_of_train_solutions_learned_whole(train):
+    mix = corpus.Mix(error_rate=0.3, reflection_rate=0.05, direct_rate=0.2, malformed_rate=0.15, worked_rate=0.5,
+                     drill_rate=0.2)
+    docs = corpus.build(train, 3000, mix, seed=3)
+    drills = [d for d in docs if d["mode"] == "drill"]
+    assert abs(len(drills) / len(docs) - 0.2) < 0.03
+    lines = {ln for r in train if r["kind"] != "code" for ln in r["solution"].splitlines()}
+    for d in drills:
+        assert ". Assistant:" not in d["text"]  # no template tail: the loss covers every token
+        facts = d["text"].splitlines()
+        assert len(facts) == corpus.DRILL_LINES and set(facts) <= lines
+        for a, op, b, c in corpus.parse_lines(d["text"]):
+            assert corpus.apply(a, op, b) == c
+    # the other modes keep their shares of what is left
+    worked = sum(d["mode"] == "worked" for d in docs) / len(docs)
+    assert abs(worked - 0.8 * 0.5) < 0.03
