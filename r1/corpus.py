@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from itertools import permutations
 
 from r1.families import countdown as countdown_family
-from r1.schema import r1_zero_prompt
+from r1.schema import TEMPLATE_TAIL, r1_zero_prompt
 
 LINE_RE = re.compile(r"^\s*(-?\d+) ([-+*/]) (-?\d+) = (-?\d+)\s*$")
 MODES = ("reasoned", "direct", "guess", "wrong", "malformed", "reflective", "worked", "drill")
@@ -176,9 +176,6 @@ def generic_trace(think: str, answer: str, mode: str, rng: random.Random) -> str
 
 
 # ---- countdown: attempts at combining the numbers ----------------------------------------------------------------
-PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
-
-
 def attempts(numbers: list[int], in_order: bool = False, ops: str = "+-*/"):
     """Every way to fold the numbers left to right with the operations `ops` (positive integers only), in every
     order or only in the given one: (value, lines, expression)."""
@@ -190,15 +187,14 @@ def attempts(numbers: list[int], in_order: bool = False, ops: str = "+-*/"):
                 return
             b, rest2 = rest[0], rest[1:]
             for op in ops:
-                a, x, ea = (value, b, expr) if value >= b else (b, value, str(b))
                 if op in "-/" and value < b:
                     continue  # keep left >= right, as the worked solutions do
                 c = apply(value, op, b)
                 if c is None or c <= 0 or (op in "*/" and b == 1):
                     continue
-                left = f"({expr})" if prec != 3 else expr  # fully parenthesised, as the worked answers are
-                rec(c, f"{left} {op} {b}", PREC[op], rest2, lines + [fmt(value, op, b, c)])
-        rec(perm[0], str(perm[0]), 3, list(perm[1:]), [])
+                expr2 = f"{countdown_family.wrap(expr, prec)} {op} {b}"  # parenthesised as the worked answers are
+                rec(c, expr2, countdown_family.PREC[op], rest2, lines + [fmt(value, op, b, c)])
+        rec(perm[0], str(perm[0]), countdown_family.ATOM, list(perm[1:]), [])
     return out
 
 
@@ -287,10 +283,9 @@ def document(rec: dict, mode: str, rng: random.Random) -> str:
     """One pretraining document: the R1-Zero prompt and a trace, or a worked example (eos is appended by the
     tokenizer step). Both end their prompt with the template's tail, so the loss mask finds the completion."""
     if mode == "worked":
-        tail = r1_zero_prompt("{}").split("{}", 1)[1]
         # countdown is solved by search: textbooks show the attempts that miss, each checked against the target
         shown = "reflective" if rec["kind"] == "countdown" and rng.random() < WORKED_SEARCH_SHARE else "reasoned"
-        return WORKED_HEAD + rec["prompt"] + tail + trace(rec, shown, rng)
+        return WORKED_HEAD + rec["prompt"] + TEMPLATE_TAIL + trace(rec, shown, rng)
     return r1_zero_prompt(rec["prompt"]) + trace(rec, mode, rng)
 
 
@@ -312,7 +307,7 @@ def build(records: list[dict], n: int, mix: Mix, seed: int, kind_shares: dict[st
             raise ValueError(f"corpus: kind_shares {kind_shares} select none of the kinds {sorted(by_kind)}")
         weights = [kind_shares[k] for k in kinds]
     facts = [line for r in records if r["kind"] != "code" for line in (r.get("solution") or "").splitlines()
-             if LINE_RE.match(line)]
+             if LINE_RE.match(line)] if mix.drill_rate else []
     docs = []
     for _ in range(n):
         mode = mix.sample(rng)

@@ -14,12 +14,11 @@ import shutil
 from pathlib import Path
 from typing import Iterable
 
-from r1.schema import R1_ZERO_TEMPLATE
+from r1.schema import TEMPLATE_HEAD, TEMPLATE_TAIL
 
 EOS = "<|end|>"
 PAD = "<|pad|>"
 TAGS = ("<think>", "</think>", "<answer>", "</answer>", "|special_token|")
-TEMPLATE_HEAD, TEMPLATE_TAIL = R1_ZERO_TEMPLATE.split("{prompt}")
 # Ordinary (non-special) added tokens: they survive skip_special_tokens decoding.
 ADDED = (*TAGS, TEMPLATE_HEAD, TEMPLATE_TAIL)
 

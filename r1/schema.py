@@ -36,6 +36,11 @@ R1_ZERO_TEMPLATE = (
 )
 
 
+# The template around the user's prompt; the tokenizer learns each as one token (r1.modeling), and the tail marks
+# where a completion starts (the pretraining loss mask).
+TEMPLATE_HEAD, TEMPLATE_TAIL = R1_ZERO_TEMPLATE.split("{prompt}")
+
+
 def r1_zero_prompt(prompt: str) -> str:
     return R1_ZERO_TEMPLATE.format(prompt=prompt)
 

@@ -14,16 +14,6 @@ from pathlib import Path
 
 from r1 import artifacts, config, lineage
 
-TIMING_KEYS = artifacts.TIMING_KEYS
-
-
-def _keys(obj) -> set[str]:
-    if isinstance(obj, dict):
-        return set(obj) | {k for v in obj.values() for k in _keys(v)}
-    if isinstance(obj, list):
-        return {k for v in obj for k in _keys(v)}
-    return set()
-
 
 def _write(out: Path, wall: float, timing: dict | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
@@ -36,7 +26,7 @@ def test_manifest_has_no_timing_and_the_sidecar_has_it(tmp_path):
     _write(tmp_path / "art", 12.345, timing={"build_seconds": 3.0})
     manifest = artifacts.read_manifest(tmp_path / "art")
     assert {"stage", "profile", "params", "inputs", "code", "packages"} <= set(manifest)
-    assert not _keys(manifest) & TIMING_KEYS, _keys(manifest) & TIMING_KEYS
+    assert not artifacts.timing_fields(tmp_path / "art" / "manifest.json"), manifest
     run = artifacts.read_run_info(tmp_path / "art")
     assert run["wall_seconds"] == 12.35 and run["build_seconds"] == 3.0
     assert run["host"] == socket.gethostname()
@@ -135,8 +125,7 @@ def test_tasks_stage_twice_writes_identical_files(tmp_path, monkeypatch):
     assert {"manifest.json", "quality.json", "train.parquet", "eval.parquet", artifacts.RUN_INFO} <= set(files)
     differ = [f for f in files if (one / f).read_bytes() != (two / f).read_bytes()]
     assert differ == [artifacts.RUN_INFO], differ
-    quality = json.loads((one / "quality.json").read_text())
-    assert not _keys(quality) & TIMING_KEYS
+    assert not artifacts.timing_fields(one / "quality.json"), (one / "quality.json").read_text()
 
 
 def test_lineage_shows_wall_time_from_the_sidecar_and_says_when_it_is_absent(tmp_path):

@@ -43,7 +43,7 @@ def combine(a: int, b: int, op: str) -> int | None:
     return a // b if b > 1 and a % b == 0 else None
 
 
-def wrap(expr: str, prec: int, need: int) -> str:
+def wrap(expr: str, prec: int) -> str:
     """Every combined operand in parentheses: the answer is then the last line with the earlier lines substituted in,
     a copy a small model can make (minimal parentheses would ask it to weigh precedence)."""
     return f"({expr})" if prec != ATOM else expr
@@ -68,7 +68,7 @@ def generate(rng, cfg) -> dict:
                 break
             op = rng.choice(choices)
             c, p = combine(a, b, op), PREC[op]
-            expr = f"{wrap(ea, pa, p)} {op} {wrap(eb, pb, p + (op in '-/'))}"  # b - (c + d), b / (c * d)
+            expr = f"{wrap(ea, pa)} {op} {wrap(eb, pb)}"
             lines.append(f"{a} {op} {b} = {c}")
             pool.insert(rng.randrange(len(pool) + 1), (c, expr, p))
         if not pool:
@@ -98,12 +98,11 @@ def generate_in_order(rng, cfg) -> dict:
 
 
 def _fold(numbers: list[int], ops) -> tuple[int, str, list[str]] | None:
-    value, expr, lines = numbers[0], str(numbers[0]), []
+    value, expr, prec, lines = numbers[0], str(numbers[0]), ATOM, []
     for op, b in zip(ops, numbers[1:]):
         c = combine(value, b, op)
         if c is None:
             return None
         lines.append(f"{value} {op} {b} = {c}")
-        expr = f"{wrap(expr, ATOM if len(lines) == 1 else 0, 0)} {op} {b}"
-        value = c
+        expr, prec, value = f"{wrap(expr, prec)} {op} {b}", PREC[op], c
     return value, expr, lines
