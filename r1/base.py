@@ -191,7 +191,7 @@ def main(cfg: Params) -> None:
 
     start = time.time()
     bc = cfg.base
-    modeling.set_threads()
+    modeling.set_threads(cfg.compute.train_threads)
     inputs: list[Path] = []
     if bc.source == "scratch":
         records = load_train_records()
@@ -206,7 +206,7 @@ def main(cfg: Params) -> None:
         modeling.save_model_and_tokenizer(model, tok, out)
         write_curve(out / CURVE, curve)
         (out / CORPUS_STATS).write_text(json.dumps(stats, indent=2) + "\n")
-        write_manifest(out, "base", cfg, ["seed", "base"], inputs, time.time() - start,
+        write_manifest(out, "base", cfg, ["seed", "base", "compute"], inputs, time.time() - start,
                        extra={"n_params": modeling.n_params(model), "architecture": type(model).__name__})
     log(f"wrote {paths.BASE} in {time.time() - start:.0f}s")
 

@@ -228,7 +228,7 @@ def main(cfg: Params) -> None:
     from r1.modeling import set_threads
 
     started = time.time()
-    set_threads()
+    set_threads(1)
     train = pl.read_parquet(paths.TASKS / "train.parquet")
     log(f"sampling R1-Zero on {min(cfg.cold_start.n_prompts, len(train))} train prompts x "
         f"{cfg.cold_start.samples_per_prompt}")

@@ -205,6 +205,20 @@ class GenerationConfig:
             raise ConfigError("threads: must be 0 (torch's default) or a positive count")
 
 
+@dataclass(frozen=True)
+class ComputeConfig:
+    """How the training stages use the CPU. Kernels split their reductions by thread, so the thread count is part of
+    the result: it is a param (same params, same weights), not a property of the machine."""
+
+    train_threads: int = field(metadata={
+        "help": "torch CPU threads of every training stage; Snakemake reserves as many cores for it (generation and "
+                "data stages run one thread each, side by side)"})
+
+    def __post_init__(self):
+        if self.train_threads < 1:
+            raise ConfigError("train_threads: must be at least 1")
+
+
 # Part 2: everything after R1-Zero.
 
 
@@ -385,6 +399,7 @@ class Params:
     profile: str = field(metadata={"help": "name of the overlay in configs/ that this config came from"})
     seed: int
     generation: GenerationConfig
+    compute: ComputeConfig
     tasks: TasksConfig
     base: BaseConfig
     r1_zero: GRPOStageConfig

@@ -82,6 +82,10 @@ class Stage:
     def all_outs(self) -> list[str]:
         return [*self.outs, *self.metrics]
 
+    def __post_init__(self):
+        if self.trains:  # its thread count is part of its weights (r1.config.ComputeConfig)
+            object.__setattr__(self, "params", (*self.params, "compute"))
+
     @property
     def trains(self) -> bool:
         return self.module in TRAINING_MODULES

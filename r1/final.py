@@ -72,8 +72,9 @@ def main(cfg: Params) -> None:
           f"{sum(r['kind'] == 'general' for r in rows)} general prompts; rewards {grpo_cfg.rewards}; preference "
           f"rewards from {cfg.final.preference_from:.0%} of training", file=sys.stderr)
     with atomic_dir(p2.FINAL) as out, registered(reward_overrides(cfg)):
-        summary = run_grpo(p2.SFT, out, grpo_cfg, rows, seed=cfg.seed, checkpoint_dir=paths.checkpoints(STAGE))
-        write_manifest(out, STAGE, cfg, ["seed", "final"], [p2.SFT, p2.REWARD_MODELS, paths.TASKS, p2.NON_REASONING],
+        summary = run_grpo(p2.SFT, out, grpo_cfg, rows, seed=cfg.seed, checkpoint_dir=paths.checkpoints(STAGE),
+                           threads=cfg.compute.train_threads)
+        write_manifest(out, STAGE, cfg, ["seed", "final", "compute"], [p2.SFT, p2.REWARD_MODELS, paths.TASKS, p2.NON_REASONING],
                        time.time() - start, extra={"summary": summary})
     print(f"[{STAGE}] wrote {p2.FINAL} in {time.time() - start:.0f}s: {summary}", file=sys.stderr)
 

@@ -240,7 +240,7 @@ def _limit_prompts(rows: list[dict], tokenizer, max_prompt_length: int) -> list[
 
 def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, rows: list[dict], *, seed: int,
              checkpoint_dir: Path | str, reward_options: dict[str, dict] | None = None,
-             callbacks: list | None = None) -> dict:
+             callbacks: list | None = None, threads: int = 1) -> dict:
     """GRPO from the model in `model_dir` on `rows`; saves model + tokenizer + metrics.tsv into `out_dir`.
 
     Resumes from the newest complete checkpoint in `checkpoint_dir`. Returns a summary (steps, resumed checkpoint,
@@ -253,7 +253,7 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
     from r1.rewards import get
 
     start = time.time()
-    modeling.set_threads()
+    modeling.set_threads(threads)
     out_dir, checkpoint_dir = Path(out_dir), Path(checkpoint_dir)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     model, tok = modeling.load_model_and_tokenizer(model_dir)
@@ -349,8 +349,8 @@ def task_stage(cfg: Params, stage: str, section: str, start_dir: Path, out_path:
     rows = rl_rows(load_train_records())
     with atomic_dir(out_path) as out:
         summary = run_grpo(start_dir, out, getattr(cfg, section), rows, seed=cfg.seed,
-                           checkpoint_dir=paths.checkpoints(stage))
-        write_manifest(out, stage, cfg, ["seed", section], [Path(start_dir), paths.TASKS], time.time() - start,
+                           checkpoint_dir=paths.checkpoints(stage), threads=cfg.compute.train_threads)
+        write_manifest(out, stage, cfg, ["seed", section, "compute"], [Path(start_dir), paths.TASKS], time.time() - start,
                        extra={"summary": summary})
     log(f"{stage}: wrote {out_path} in {time.time() - start:.0f}s: {summary}")
     return summary

@@ -34,14 +34,12 @@ CHAT_TEMPLATE = (
 )
 
 
-def set_threads() -> int:
-    """Torch intra-op threads for these tiny models: 1 unless R1_NUM_THREADS says otherwise. Measured on the shared
-    2-core machine: 2 threads under load ran 5x (training) to 17x (generation) slower than 1 (spin-waiting)."""
-    import os
-
+def set_threads(n: int) -> int:
+    """Torch intra-op threads: `compute.train_threads` for a training stage, 1 for the others. On a quiet 2-core
+    machine a second thread trains these tiny models ~1.4x faster; on a busy one (other jobs on the cores) threads
+    spin-wait and 2 ran 5x (training) to 17x (generation) slower than 1."""
     import torch
 
-    n = int(os.environ.get("R1_NUM_THREADS", "1"))
     torch.set_num_threads(n)
     return n
 

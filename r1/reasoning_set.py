@@ -167,7 +167,7 @@ def run_shard(cfg: Params, shard: int) -> None:
     from r1.modeling import set_threads
 
     started = time.time()
-    set_threads()
+    set_threads(1)
     rs, gen = cfg.reasoning_set, cfg.generation
     stage = p2.shard_stage(shard)
     train = pl.read_parquet(paths.TASKS / "train.parquet")

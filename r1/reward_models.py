@@ -299,7 +299,7 @@ def main(cfg: Params) -> None:
     from r1.modeling import set_threads
 
     started = time.time()
-    set_threads()
+    set_threads(cfg.compute.train_threads)
     rm = cfg.reward_models
     # Pairs are built from the same synthetic generators as the non-reasoning set, not read from it: the reward
     # models then need only the base and can train while the reasoning chain runs.
@@ -322,7 +322,7 @@ def main(cfg: Params) -> None:
             df.write_parquet(out / name / "pairs.parquet")
         write_json(out / "metrics.json", metrics)
         write_json(out / "quality.json", {n: r.to_dict() for n, r in reports.items()})
-        write_manifest(out, "reward_models", cfg, ["seed", "reward_models"], [paths.BASE], time.time() - started,
+        write_manifest(out, "reward_models", cfg, ["seed", "reward_models", "compute"], [paths.BASE], time.time() - started,
                        extra={"metrics": metrics}, timing={"train_seconds": seconds})
     log(f"wrote {p2.REWARD_MODELS} in {time.time() - started:.1f}s")
 

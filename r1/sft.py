@@ -90,7 +90,7 @@ def _callbacks(max_minutes: float, stage: str, curve: list):
 
 
 def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: SFTStageConfig, seed: int,
-          stage: str, work: Path | None = None) -> dict:
+          stage: str, work: Path | None = None, threads: int = 1) -> dict:
     """Fine-tune `init` (a model directory or a (model, tokenizer) pair) on `examples` (`prompt`, `completion`) and
     save model + tokenizer + curve.tsv + metrics.json (+ the THROUGHPUT sidecar) into `out_dir`. Returns the metrics
     of metrics.json plus `seconds` (training time: a run-specific figure, kept out of metrics.json)."""
@@ -101,7 +101,7 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
     from r1.modeling import load_model_and_tokenizer, save_model_and_tokenizer, set_threads
 
     started = time.time()
-    set_threads()
+    set_threads(threads)
     model, tok = load_model_and_tokenizer(init) if isinstance(init, (str, Path)) else init
     key = checkpoint_key(cfg, Path(init), examples, seed) if isinstance(init, (str, Path)) else "direct"
     work = Path(work) if work else paths.checkpoints(stage) / key
@@ -192,9 +192,10 @@ def run(stage: str, cfg: Params, section: str, init: Path, sets: list[tuple[Path
     examples = examples_frame(*frames, seed=cfg.seed)
     log(stage, f"{len(examples)} examples from {', '.join(n for _, n in sets)}; init {init}")
     with atomic_dir(out) as tmp:
-        metrics = train(init, examples, tmp, getattr(cfg, section), cfg.seed, stage)
+        metrics = train(init, examples, tmp, getattr(cfg, section), cfg.seed, stage,
+                        threads=cfg.compute.train_threads)
         train_seconds = metrics.pop("seconds")  # run-specific: into the run sidecar, not the manifest
-        write_manifest(tmp, stage, cfg, ["seed", section], [init, *(p for p, _ in sets)], time.time() - started,
+        write_manifest(tmp, stage, cfg, ["seed", section, "compute"], [init, *(p for p, _ in sets)], time.time() - started,
                        extra={"metrics": metrics, "init": str(init)}, timing={"train_seconds": train_seconds})
     log(stage, f"wrote {out} in {time.time() - started:.1f}s")
     return metrics

@@ -23,7 +23,7 @@ def main(cfg: Params) -> None:
     from r1 import modeling
 
     start = time.time()
-    modeling.set_threads()
+    modeling.set_threads(cfg.compute.train_threads)
     bc = cfg.student_base
     inputs: list[Path] = []
     if bc.source == "scratch":
@@ -36,7 +36,7 @@ def main(cfg: Params) -> None:
         modeling.save_model_and_tokenizer(model, tok, out)
         base.write_curve(out / base.CURVE, curve)
         (out / base.CORPUS_STATS).write_text(json.dumps(stats, indent=2) + "\n")
-        write_manifest(out, "student_base", cfg, ["seed", "student_base"], inputs, time.time() - start,
+        write_manifest(out, "student_base", cfg, ["seed", "student_base", "compute"], inputs, time.time() - start,
                        extra={"n_params": modeling.n_params(model), "architecture": type(model).__name__})
     print(f"[student_base] wrote {p2.STUDENT_BASE}: {modeling.n_params(model):,} parameters in "
           f"{time.time() - start:.0f}s", flush=True)

@@ -1,5 +1,4 @@
 # Helpers that turn r1/dag.py's stage table into rule inputs, outputs and commands. No stage logic here.
-import os
 import sys
 from pathlib import Path
 
@@ -42,12 +41,12 @@ def stage_shell(name):
 
 
 def stage_threads(name):
-    """The cores a job really uses (Snakemake also sets OMP_NUM_THREADS to it). On CPU torch runs R1_NUM_THREADS
-    threads, 1 by default (r1.modeling.set_threads), so on 2 cores eval_base runs beside r1_zero. At full scale a
-    training job takes its node's cores."""
-    if PROFILE == "full" and STAGES[name].trains:
-        return workflow.cores
-    return int(os.environ.get("R1_NUM_THREADS", "1"))
+    """The cores a job really uses: a training stage runs `compute.train_threads` torch threads, the others one
+    (r1.modeling.set_threads), so evals and shards run side by side. At full scale a training job takes its node's
+    cores (its work is on the GPUs)."""
+    if not STAGES[name].trains:
+        return 1
+    return workflow.cores if PROFILE == "full" else PARAMS.compute.train_threads
 
 
 def stage_resources(name):

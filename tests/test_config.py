@@ -127,3 +127,8 @@ def test_corpus_kinds_name_task_families(raw):
 def test_countdown_ops_must_be_arithmetic_operators(raw):
     raw["tasks"]["countdown_ops"] = "+x"
     assert "countdown_ops: '+x' must be distinct characters from '+-*/'" in _error(raw)
+
+
+def test_train_threads_must_be_positive(raw):
+    raw["compute"]["train_threads"] = 0
+    assert "compute.train_threads: must be at least 1" in _error(raw)

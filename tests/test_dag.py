@@ -58,3 +58,12 @@ def test_every_declared_code_path_exists_or_is_owned(root):
 def test_stage_modules_have_a_main(root):
     for stage in dag.stages(config.load().eval.models):
         assert (root / "r1" / f"{stage.module}.py").exists(), stage.module
+
+
+def test_training_stages_read_compute_and_the_others_do_not():
+    """The thread count changes a training stage's weights, so editing it reruns exactly the training stages."""
+    stages = dag.by_name(["base", "r1_zero"])
+    assert "compute" in stages["base"].params and "compute" in stages["r1_zero"].params
+    assert "compute" in stages["final"].params and "compute" in stages["student_base"].params
+    for name in ("tasks", "eval_base", "cold_start", "reasoning_set", "non_reasoning_set"):
+        assert "compute" not in stages[name].params, name

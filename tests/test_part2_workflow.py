@@ -144,14 +144,17 @@ def test_killing_one_shard_reruns_only_that_shard_and_it_resumes(shard_repo):
     assert (repo / p2.REASONING_SET / "train.parquet").exists()
 
 
-def test_cpu_jobs_claim_the_one_core_they_use_so_evals_run_beside_training(tmp_path):
-    """torch runs one thread on CPU (r1.modeling.set_threads): a training job claiming every core would keep
-    eval_base from running beside r1_zero. At full scale a training job takes its node's cores."""
+def test_training_jobs_claim_their_threads_and_the_rest_one_core(tmp_path):
+    """A training job reserves the cores its torch threads use (compute.train_threads); evals and shards take one
+    each, so on 2 cores the two evals run side by side. At full scale a training job takes its node's cores."""
     repo = copy_repo(tmp_path / "repo")
     default = run([str(BIN / "snakemake"), "-n", "-p", "r1_zero", "eval_base", "final", "--cores", "2"], repo).stdout
     blocks = {b.split(":")[0][5:]: b for b in re.split(r"\n(?=rule )", default) if b.startswith("rule ")}
-    assert {"r1_zero", "eval_base", "final"} <= set(blocks)
-    assert not any(re.search(r"^\s*threads: ", b, re.M) for b in blocks.values())  # shown only when > 1
+    assert {"r1_zero", "eval_base", "final", "reasoning_shard_000"} <= set(blocks)
+    for name in ("base", "r1_zero", "final"):
+        assert re.search(r"^\s*threads: 2$", blocks[name], re.M), blocks[name]
+    for name in ("eval_base", "reasoning_shard_000", "tasks"):
+        assert not re.search(r"^\s*threads: ", blocks[name], re.M), blocks[name]  # shown only when > 1
     full = run([str(BIN / "snakemake"), "-n", "-p", "final", "--cores", "8", "--configfile=configs/full.yaml"],
                repo).stdout
     final = next(b for b in re.split(r"\n(?=rule )", full) if b.startswith("rule final:"))
