@@ -50,9 +50,12 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int):
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
-    # GPT-2-like pieces, but one digit per piece (a leading space may join it): " 21" -> " 2", "1"
+    # GPT-2-like pieces; a number is a piece of its own, which BPE merges whole when it is frequent (" 21" is one
+    # token, a rare " 483" a few). A tiny model then adds by recalling a fact ("9 + 6 = 15" is three tokens in, one
+    # out) instead of carrying digits: one digit per token left the base right on 30% of reasoned math items, whole
+    # numbers on 57-76% (same corpus, same steps).
     tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(r" ?\d| ?[^\W\d]+| ?[^\s\w]+|\s+(?!\S)|\s+"), behavior="isolated"),
+        pre_tokenizers.Split(Regex(r" ?\d+| ?[^\W\d]+| ?[^\s\w]+|\s+(?!\S)|\s+"), behavior="isolated"),
         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
     ])
     tok.decoder = decoders.ByteLevel()
