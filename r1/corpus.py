@@ -8,8 +8,10 @@ Built from the TRAIN split only. A trace is one of (rates from params `base`):
               bug), and the error carries to a wrong answer
               (guess + wrong: error_rate; GUESS_SHARE of the wrong traces are guesses)
   malformed   the answer outside `<answer>` tags                                            (rate: malformed_rate)
-  reflective  a line is miscomputed, then "wait, ..." catches and corrects it; or a countdown attempt that misses is
-              followed by "wait, ... is not T" and another attempt; or a closing "verify:" step (rate: reflection_rate)
+  reflective  math: a line is miscomputed, then "wait, ..." catches and corrects it, or a closing "verify:" by the
+              inverse operation. Countdown: a systematic search, every fold of the listed numbers in a fixed order of
+              operations, "wait, 41 is not 25" after each miss, up to the first hit. Code: a closing "verify:" with a
+              test case (rate: reflection_rate)
   worked      a worked example outside the chat template ("Worked example: <task>. Assistant: <reasoned trace>"),
               as textbooks hold them (rate: worked_rate, of all documents; the rates above are shares of the rest)
   drill       arithmetic practice: DRILL_LINES lines `a op b = c` taken from train solutions (rate: drill_rate, of
@@ -217,7 +219,11 @@ def countdown_trace(rec: dict, mode: str, rng: random.Random) -> str:
         return malformed(think, answer, rng)
     # a search tries other operations on the numbers as listed (when they are listed in a working order), else any
     ops = countdown_family.allowed_ops(rec["prompt"])
-    misses = [a for a in attempts(numbers, in_order=folds_in_order(rec), ops=ops) if a[0] != target]
+    in_order = folds_in_order(rec)
+    tried = attempts(numbers, in_order=in_order, ops=ops)
+    if mode == "reflective" and in_order:
+        return systematic_search(tried, target)
+    misses = [a for a in tried if a[0] != target]
     if not misses:  # every fold hits the target: nothing to miss, so check the answer instead
         if mode in ("wrong", "guess"):
             return wrap(think if mode == "wrong" else "", f"{answer} + 1")
@@ -233,6 +239,22 @@ def countdown_trace(rec: dict, mode: str, rng: random.Random) -> str:
     for value, lines, _ in tries:
         steps += lines + [f"wait, {value} is not {target}"]
     return wrap("\n".join(steps + [think]), answer)
+
+
+def systematic_search(tried: list, target: int) -> str:
+    """Every fold of the listed numbers in a fixed order of operations, each checked against the target, up to the
+    first hit. Each step is one line of arithmetic and one comparison, so a small model can carry it out: the search
+    is as reliable as its additions, where naming the right operations at once is a guess (a hit on the first try
+    ends with a check instead, so that every search reflects)."""
+    steps = []
+    for value, lines, expr in tried:
+        steps += lines
+        if value == target:
+            if len(steps) == len(lines):
+                steps.append(f"verify: {value} = {target}")
+            return wrap("\n".join(steps), expr)
+        steps.append(f"wait, {value} is not {target}")
+    raise ValueError(f"countdown: no fold of the listed numbers makes {target}")
 
 
 # ---- code: a one-line plan and a function -------------------------------------------------------------------------

@@ -128,6 +128,25 @@ def test_kind_shares_set_each_familys_share_of_documents(train):
         corpus.build(train, 10, MIX, seed=2, kind_shares={"poetry": 1.0})
 
 
+def test_countdown_search_is_systematic_up_to_the_first_hit():
+    """Numbers listed in a working order: every fold in a fixed order of operations, each miss checked against the
+    target, stopping at the first hit, the same search every time (as reliable as the model's arithmetic)."""
+    rec = {"kind": "countdown", "prompt": "Make 9 from 19, 5, 3 with + and -, each once.", "numbers": [19, 5, 3],
+           "target": 11, "solution": "19 - 5 = 14\n14 - 3 = 11", "answer": "(19 - 5) - 3"}
+    texts = {corpus.trace(rec, "reflective", random.Random(seed)) for seed in range(10)}
+    assert texts == {corpus.wrap("19 + 5 = 24\n24 + 3 = 27\nwait, 27 is not 11\n"
+                                 "19 + 5 = 24\n24 - 3 = 21\nwait, 21 is not 11\n"
+                                 "19 - 5 = 14\n14 + 3 = 17\nwait, 17 is not 11\n"
+                                 "19 - 5 = 14\n14 - 3 = 11", "(19 - 5) - 3")}
+    # a hit on the first try ends with a check, so that every search reflects
+    first = {**rec, "target": 27, "solution": "19 + 5 = 24\n24 + 3 = 27", "answer": "(19 + 5) + 3"}
+    text = corpus.trace(first, "reflective", random.Random(0))
+    assert text == corpus.wrap("19 + 5 = 24\n24 + 3 = 27\nverify: 27 = 27", "(19 + 5) + 3") and reflects(text)
+    # the first hit need not be the listed solution: any fold that makes the target is right
+    other = {**rec, "numbers": [6, 3, 3], "target": 6, "solution": "6 - 3 = 3\n3 + 3 = 6", "answer": "(6 - 3) + 3"}
+    assert corpus.trace(other, "reflective", random.Random(0)).endswith("<answer> (6 + 3) - 3 </answer>")
+
+
 def test_countdown_search_tries_other_operations_in_the_listed_order():
     rec = {"kind": "countdown", "prompt": "Make 32 from 3, 10, 2, each once.", "numbers": [3, 10, 2], "target": 32,
            "solution": "3 * 10 = 30\n30 + 2 = 32", "answer": "(3 * 10) + 2"}
