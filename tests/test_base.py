@@ -42,7 +42,7 @@ def test_base_trains_a_few_steps_saves_and_loads(tiny_cfg, tmp_path, monkeypatch
     assert throughput[0] == "step\ttokens_per_s"
     assert [r.split("\t")[0] for r in throughput[1:]] == [r.split("\t")[0] for r in curve[1:]]
     assert read_manifest(out)["stage"] == "base"
-    assert set(read_manifest(out)["params"]) == {"seed", "base"}
+    assert set(read_manifest(out)["params"]) == {"seed", "base", "compute"}  # the thread count shapes the weights
     stats = json.loads((out / base.CORPUS_STATS).read_text())
     assert stats["documents"] == 200
     model, tok = modeling.load_model_and_tokenizer(out)
