@@ -21,8 +21,11 @@ Worked examples teach the skill (copying the numbers, one operation a line); the
 started from: its pass@k is far above its pass@1, and RL turns the gap into reliability.
 Errors sit mostly in the direct answers, decided at the first token (`</think>` or a reasoning line), so they
 survive low-temperature sampling (a rare slip inside a reasoned trace is sharpened away at T=0.6, a coin flip between
-modes is not). So reasoning and reflecting go with being right and guessing with being wrong: GRPO has something to select, and selecting it
-makes completions longer and more reflective (the R1-Zero effect in miniature).
+modes is not). So reasoning goes with being right and guessing with being wrong: GRPO has something to select, and
+selecting it makes completions longer (the R1-Zero effect in miniature). Reflective traces are meant to go with being
+right too, but a model this small copies their surface (the slip, a "correction", a search stopped by position)
+without the checking that makes them pay, so they are right less often than plain reasoning and RL trains them away
+(README, "Reflection does not grow, and why").
 """
 
 from __future__ import annotations
