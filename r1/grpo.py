@@ -8,9 +8,10 @@
 completions is logged. Every GRPO setting that matters is set from the stage config (TRL's defaults moved between
 versions).
 
-Checkpoints: `checkpoint_dir/checkpoint-N`, each marked complete (`COMPLETE`) only after the Trainer wrote it; a rerun
-removes unmarked (half-written) ones and resumes from the newest marked one. Per-step metrics are appended to
-`checkpoint_dir/metrics.tsv` as training goes (cut back to the resumed step on resume) and copied to
+Checkpoints (r1.checkpoints): `checkpoint_dir/<run key>/checkpoint-N`, the key naming this run's settings, seed, start
+model and prompts, each checkpoint marked complete only after the Trainer wrote it; a rerun of the same run resumes
+from the newest marked one, with the weights loaded as saved; a finished run removes them. Per-step metrics are
+appended to `<run key>/metrics.tsv` as training goes (cut back to the resumed step on resume) and copied to
 `out_dir/metrics.tsv`; the final model and tokenizer are saved to `out_dir` (the caller's atomic directory). The
 seconds since the start of each logged step go to `throughput.tsv` beside it (r1.artifacts.THROUGHPUT, a run sidecar
 DVC ignores), so two runs with the same seed write the same metrics.tsv and summary.
@@ -19,17 +20,18 @@ DVC ignores), so two runs with the same seed write the same metrics.tsv and summ
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import math
-import re
 import shutil
 import sys
 import time
 from pathlib import Path
 
+from r1 import checkpoints
 from r1.artifacts import THROUGHPUT
-from r1.config import GRPOStageConfig, Params
+from r1.config import GRPOStageConfig, Params, to_dict
 
-MARKER = "COMPLETE"
 METRICS = "metrics.tsv"
 REFLECTION_PROBE = "reflection"
 # metrics.tsv columns -> TRL log keys ({name}: each reward's mean)
@@ -49,49 +51,8 @@ def log(msg: str) -> None:
     print(f"[grpo] {msg}", file=sys.stderr, flush=True)
 
 
-# --------------------------------------------------------------------------------------------------------------------
-# Checkpoints with completion markers.
-
-
-def _step_of(path: Path) -> int:
-    m = re.fullmatch(r"checkpoint-(\d+)", path.name)
-    return int(m[1]) if m else -1
-
-
-def mark_complete(checkpoint: Path) -> None:
-    (Path(checkpoint) / MARKER).write_text("complete\n")
-
-
-def is_complete(checkpoint: Path) -> bool:
-    return (Path(checkpoint) / MARKER).is_file()
-
-
-def last_complete_checkpoint(checkpoint_dir: Path | str, remove_incomplete: bool = True) -> Path | None:
-    """The newest checkpoint-N with a completion marker; unmarked ones (killed mid-save) are removed."""
-    checkpoint_dir = Path(checkpoint_dir)
-    if not checkpoint_dir.is_dir():
-        return None
-    found = sorted((p for p in checkpoint_dir.iterdir() if p.is_dir() and _step_of(p) >= 0), key=_step_of)
-    complete = [p for p in found if is_complete(p)]
-    if remove_incomplete:
-        for p in found:
-            if not is_complete(p):
-                log(f"removing incomplete checkpoint {p} (no {MARKER} marker)")
-                shutil.rmtree(p, ignore_errors=True)
-    return complete[-1] if complete else None
-
-
 def _callbacks(checkpoint_dir: Path, metrics_path: Path, reward_names: list[str], max_minutes: float):
     from transformers import TrainerCallback
-
-    class MarkComplete(TrainerCallback):
-        """on_save runs after the Trainer has written the whole checkpoint."""
-
-        def on_save(self, args, state, control, **kwargs):
-            ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            if ckpt.is_dir():
-                mark_complete(ckpt)
-                log(f"checkpoint {ckpt.name} complete")
 
     class WallClock(TrainerCallback):
         def __init__(self):
@@ -141,7 +102,8 @@ def _callbacks(checkpoint_dir: Path, metrics_path: Path, reward_names: list[str]
             log(f"step {state.global_step}/{args.max_steps} reward {_fmt(row['reward'])} acc {_fmt(acc)} "
                 f"len {_fmt(length)} reflect {_fmt(refl)} kl {_fmt(row['kl'])} {elapsed:.0f}s")
 
-    return [MarkComplete(), WallClock(), Metrics()]
+    return [checkpoints.mark_complete_callback(lambda ckpt: log(f"checkpoint {ckpt.name} complete")), WallClock(),
+            Metrics()]
 
 
 def _fmt(v):
@@ -269,23 +231,27 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
         weights.append(0.0)
         names.append(REFLECTION_PROBE)
 
-    metrics_path = checkpoint_dir / METRICS
-    resume = last_complete_checkpoint(checkpoint_dir)
+    key = checkpoints.run_key({"grpo": to_dict(cfg), "reward_options": reward_options}, seed, model_dir,
+                              hashlib.md5(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest())
+    work = checkpoints.run_dir(checkpoint_dir, key)
+    metrics_path = work / METRICS
+    resume = checkpoints.last_complete(work)
     if resume is not None:
         log(f"resuming from {resume}")
         for path in (metrics_path, metrics_path.with_name(THROUGHPUT)):
-            _truncate_metrics(path, _step_of(resume))
+            _truncate_metrics(path, checkpoints.step_of(resume))
     else:
         for path in (metrics_path, metrics_path.with_name(THROUGHPUT)):
             path.unlink(missing_ok=True)
 
-    args = grpo_args(cfg, checkpoint_dir, seed, weights)
+    args = grpo_args(cfg, work, seed, weights)
     trainer = GRPOTrainer(
         model=model, reward_funcs=funcs, args=args, train_dataset=dataset, processing_class=tok,
         callbacks=_callbacks(checkpoint_dir, metrics_path, names, cfg.max_minutes) + list(callbacks or []))
     log(f"{type(model).__name__} {modeling.n_params(model):,} params; {len(rows)} prompts; "
         f"{cfg.generation_batch_size} completions/step (G={cfg.num_generations}); up to {cfg.max_steps} steps or "
         f"{cfg.max_minutes} min; rewards {dict(zip(names, weights))}")
+    checkpoints.restore_weights(trainer, resume)
     torch.manual_seed(seed)
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     steps = trainer.state.global_step
@@ -299,8 +265,9 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
     if metrics_path.with_name(THROUGHPUT).exists():
         shutil.copy2(metrics_path.with_name(THROUGHPUT), out_dir / THROUGHPUT)
     # No minutes here: the summary goes into the (hashed) manifest; the wall time is in the run sidecar.
-    summary = {"steps": steps, "resumed_from": str(resume) if resume else None,
+    summary = {"steps": steps, "resumed_from": resume.name if resume else None,
                **summarize_metrics(out_dir / METRICS)}
+    shutil.rmtree(work, ignore_errors=True)  # finished: a rerun of the same run must train afresh, not continue
     log(f"done: {steps} steps in {(time.time() - start) / 60:.2f} min")
     return summary
 

@@ -6,16 +6,14 @@
 `train(init, examples, out_dir, cfg, ...)` fine-tunes the model in `init` on prompt-completion pairs (loss on the
 completion only), every TRL setting from the stage's params section. Prompts get the R1-Zero template, the same
 prompt eval uses. A wall-clock cap stops training early (the model is still saved). Checkpoints go to
-`cache/<stage>/<key>/`, keyed by the params and the inputs, each marked complete only after it is fully written; a
-rerun resumes from the newest complete one. The model directory holds curve.tsv (step, loss) and metrics.json, which
-two runs with the same seed write alike; the seconds of each logged step go to the throughput.tsv sidecar and the
+`cache/<stage>/<key>/` (r1.checkpoints), keyed by the params and the inputs, each marked complete only after it is
+fully written; a rerun resumes from the newest complete one, with the weights loaded as saved. The model directory
+holds curve.tsv (step, loss) and metrics.json, which two runs with the same seed write alike; the seconds of each logged step go to the throughput.tsv sidecar and the
 training time to run.json, both ignored by DVC (r1.artifacts.RUN_SIDECARS).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 import sys
 import time
@@ -23,14 +21,11 @@ from pathlib import Path
 
 import polars as pl
 
-from r1 import paths
+from r1 import checkpoints, paths
 from r1 import part2_paths as p2
-from r1.artifacts import THROUGHPUT, atomic_dir, hash_path, run_stage, write_json, write_manifest, write_throughput
+from r1.artifacts import THROUGHPUT, atomic_dir, run_stage, write_json, write_manifest, write_throughput
 from r1.config import Params, SFTStageConfig, to_dict
 from r1.schema import r1_zero_prompt
-
-COMPLETE = "COMPLETE"  # marker written into a checkpoint once it is whole
-
 
 def log(stage: str, msg: str) -> None:
     print(f"[{stage}] {msg}", file=sys.stderr, flush=True)
@@ -43,19 +38,6 @@ def examples_frame(*frames: pl.DataFrame, seed: int) -> pl.DataFrame:
         raise ValueError("no SFT examples: every input dataset is empty")
     df = pl.concat(parts).with_columns(pl.col("prompt").map_elements(r1_zero_prompt, return_dtype=pl.Utf8))
     return df.sample(fraction=1.0, shuffle=True, seed=seed)
-
-
-def checkpoint_key(cfg: SFTStageConfig, init: Path, examples: pl.DataFrame, seed: int) -> str:
-    """Checkpoints resume only into the same run: same params, same initial model, same data."""
-    digest = hashlib.md5(json.dumps([to_dict(cfg), seed], sort_keys=True).encode())
-    digest.update(hash_path(init).encode())
-    digest.update(str(examples.hash_rows().sum()).encode())
-    return digest.hexdigest()[:12]
-
-
-def latest_complete_checkpoint(work: Path) -> Path | None:
-    found = [p for p in work.glob("checkpoint-*") if (p / COMPLETE).exists()]
-    return max(found, key=lambda p: int(p.name.split("-")[-1])) if found else None
 
 
 def _callbacks(max_minutes: float, stage: str, curve: list):
@@ -75,18 +57,12 @@ def _callbacks(max_minutes: float, stage: str, curve: list):
                 control.should_training_stop = True
             return control
 
-    class MarkComplete(TrainerCallback):
-        def on_save(self, args, state, control, **kw):
-            ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            if ckpt.exists():
-                (ckpt / COMPLETE).write_text(str(state.global_step))
-
     class Curve(TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kw):
             if logs and "loss" in logs:
                 curve.append((state.global_step, float(logs["loss"]), time.time()))
 
-    return [WallClock(), MarkComplete(), Curve()]
+    return [WallClock(), checkpoints.mark_complete_callback(), Curve()]
 
 
 def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: SFTStageConfig, seed: int,
@@ -103,13 +79,13 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
     started = time.time()
     set_threads(threads)
     model, tok = load_model_and_tokenizer(init) if isinstance(init, (str, Path)) else init
-    key = checkpoint_key(cfg, Path(init), examples, seed) if isinstance(init, (str, Path)) else "direct"
-    work = Path(work) if work else paths.checkpoints(stage) / key
+    if work is None:
+        key = checkpoints.run_key({"sft": to_dict(cfg)}, seed, init if isinstance(init, (str, Path)) else None,
+                                  str(examples.hash_rows().sum()))
+        work = checkpoints.run_dir(paths.checkpoints(stage), key)
+    work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
-    resume = latest_complete_checkpoint(work)
-    for partial in work.glob("checkpoint-*"):  # never resume from (or keep) a half-written checkpoint
-        if not (partial / COMPLETE).exists():
-            shutil.rmtree(partial, ignore_errors=True)
+    resume = checkpoints.last_complete(work)
     cpu = not torch.cuda.is_available()
     args = SFTConfig(
         output_dir=str(work),
@@ -147,6 +123,7 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
     tok.padding_side = "right"  # training pads on the right; generation (left) is restored on save
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tok,
                          callbacks=_callbacks(cfg.max_minutes, stage, curve))
+    checkpoints.restore_weights(trainer, resume)
     log(stage, f"{len(dataset)} examples, {trainer.args.max_steps if cfg.max_steps > 0 else 'epochs'} "
                f"({cfg.num_train_epochs} epochs), resume from {resume.name if resume else 'scratch'}")
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)

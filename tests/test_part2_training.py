@@ -7,9 +7,11 @@ import dataclasses
 
 import polars as pl
 import pytest
+from transformers import TrainerCallback
 
 import part2_tiny
-from r1 import cold_start, config, reward_models, sft
+from r1 import checkpoints, cold_start, config, reward_models, sft
+from r1.modeling import load_model_and_tokenizer
 from r1.artifacts import THROUGHPUT, timing_fields
 
 
@@ -21,6 +23,19 @@ def cfg():
 @pytest.fixture(scope="module")
 def init(tmp_path_factory):
     return part2_tiny.save_model(tmp_path_factory.mktemp("tiny") / "init")
+
+
+@pytest.fixture(scope="module")
+def moe_init(tmp_path_factory):
+    """A tiny DeepSeek-V3 (MoE experts), as the default profile trains."""
+    from test_modeling import TINY
+
+    from r1 import modeling
+
+    tok = part2_tiny.tokenizer()
+    path = tmp_path_factory.mktemp("tiny_moe") / "init"
+    modeling.save_model_and_tokenizer(modeling.build_model(TINY, tok), tok, path)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +73,8 @@ def test_sft_lowers_the_loss_and_saves_a_loadable_model(cfg, init, examples, tmp
     assert not (tmp_path / "work").exists()  # a finished run leaves no checkpoints to continue from
 
 
-def test_sft_resumes_from_the_newest_complete_checkpoint_only(cfg, init, examples, tmp_path, monkeypatch):
+def test_sft_resumes_from_the_newest_complete_checkpoint_only(cfg, moe_init, examples, tmp_path, monkeypatch):
+    init = moe_init
     work = tmp_path / "work"
     first = tmp_path / "a"
     first.mkdir()
@@ -66,15 +82,26 @@ def test_sft_resumes_from_the_newest_complete_checkpoint_only(cfg, init, example
         m.setattr(sft.shutil, "rmtree", lambda *a, **k: None)
         sft.train(init, examples, first, small(cfg, max_steps=4), 0, "t", work=work)
     assert sorted(p.name for p in work.glob("checkpoint-*")) == ["checkpoint-4"]
-    assert (work / "checkpoint-4" / sft.COMPLETE).exists()
+    assert checkpoints.is_complete(work / "checkpoint-4")
+    saved = load_model_and_tokenizer(work / "checkpoint-4")[0].state_dict()
     broken = work / "checkpoint-6"  # a half-written checkpoint: no completion marker
     broken.mkdir()
     (broken / "model.safetensors").write_bytes(b"truncated")
     second = tmp_path / "b"
     second.mkdir()
-    metrics = sft.train(init, examples, second, small(cfg, max_steps=8), 0, "t", work=work)
+    resumed_weights = {}
+
+    class Snapshot(TrainerCallback):
+        def on_train_begin(self, args, state, control, model=None, **kwargs):
+            resumed_weights.update({k: v.detach().clone() for k, v in model.state_dict().items()})
+
+    with monkeypatch.context() as m:
+        m.setattr(sft, "_callbacks", lambda *a, _orig=sft._callbacks: _orig(*a) + [Snapshot()])
+        metrics = sft.train(init, examples, second, small(cfg, max_steps=8), 0, "t", work=work)
     assert metrics["resumed_from"] == "checkpoint-4" and metrics["steps"] == 8
     assert not broken.exists()
+    # the weights it went on from are checkpoint-4's, MoE experts included
+    assert [k for k in saved if not resumed_weights[k].equal(saved[k])] == []
 
 
 def test_sft_stops_at_its_wall_clock_cap(cfg, init, examples, tmp_path):
