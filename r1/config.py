@@ -254,6 +254,20 @@ class SFTStageConfig:
 
 
 @dataclass(frozen=True)
+class MixSFTStageConfig(SFTStageConfig):
+    """An SFT stage on the reasoning + non-reasoning sets (`sft`, `distill`)."""
+
+    non_reasoning_share: float = field(metadata={
+        "help": "the largest share of the SFT examples the non-reasoning set may take (R1: 200k of 800k, 0.25); "
+                "a larger set is sampled down to it, with the stage seed"})
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not 0.0 <= self.non_reasoning_share < 1.0:
+            raise ConfigError("non_reasoning_share: must lie in [0, 1)")
+
+
+@dataclass(frozen=True)
 class ColdStartConfig:
     """`cold_start`: readable long-CoT examples. R1-Zero samples on train prompts that are correct, well formed and
     language-consistent, rewritten as `|special_token|<reasoning>|special_token|<summary>`; topped up with the tasks'
@@ -409,11 +423,11 @@ class Params:
     reasoning_rl: GRPOStageConfig
     reasoning_set: ReasoningSetConfig
     non_reasoning_set: NonReasoningConfig
-    sft: SFTStageConfig
+    sft: MixSFTStageConfig
     reward_models: RewardModelsConfig
     final: FinalConfig
     student_base: BaseConfig
-    distill: SFTStageConfig
+    distill: MixSFTStageConfig
     rl_student: GRPOStageConfig
 
     def __post_init__(self):

@@ -14,8 +14,8 @@ from r1.sft import run
 
 
 def main(cfg: Params) -> None:
-    run("student", cfg, "distill", p2.STUDENT_BASE,
-        [(p2.REASONING_SET, "reasoning_set"), (p2.NON_REASONING, "non_reasoning_set")], p2.STUDENT)
+    run("student", cfg, "distill", p2.STUDENT_BASE, [(p2.REASONING_SET, "reasoning_set")], p2.STUDENT,
+        non_reasoning=p2.NON_REASONING)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,13 @@ def examples_frame(*frames: pl.DataFrame, seed: int) -> pl.DataFrame:
     return df.sample(fraction=1.0, shuffle=True, seed=seed)
 
 
+def cap_share(extra: pl.DataFrame, main_rows: int, share: float, seed: int) -> pl.DataFrame:
+    """`extra` sampled down (with the seed) so it is at most `share` of `main_rows` + its own rows; R1 mixed ~200k
+    non-reasoning into ~600k reasoning examples. Long non-reasoning texts otherwise take most of the loss."""
+    limit = int(share / (1.0 - share) * main_rows)
+    return extra.sample(n=limit, seed=seed) if len(extra) > limit else extra
+
+
 def _callbacks(max_minutes: float, stage: str, curve: list):
     from transformers import TrainerCallback
 
@@ -162,14 +169,23 @@ def read_set(path: Path, name: str) -> pl.DataFrame:
     return df
 
 
-def run(stage: str, cfg: Params, section: str, init: Path, sets: list[tuple[Path, str]], out: Path) -> dict:
-    """The common stage body: read the datasets, train, save the artifact atomically with its manifest."""
+def run(stage: str, cfg: Params, section: str, init: Path, sets: list[tuple[Path, str]], out: Path,
+        non_reasoning: Path | None = None) -> dict:
+    """The common stage body: read the datasets (`non_reasoning` capped at the section's `non_reasoning_share`),
+    train, save the artifact atomically with its manifest."""
     started = time.time()
+    stage_cfg = getattr(cfg, section)
     frames = [read_set(path, name) for path, name in sets]
+    if non_reasoning is not None:
+        extra = read_set(non_reasoning, "non_reasoning_set")
+        capped = cap_share(extra, sum(len(f) for f in frames), stage_cfg.non_reasoning_share, cfg.seed)
+        log(stage, f"non-reasoning: {len(capped)} of {len(extra)} (share cap {stage_cfg.non_reasoning_share})")
+        frames.append(capped)
+        sets = [*sets, (non_reasoning, "non_reasoning_set")]
     examples = examples_frame(*frames, seed=cfg.seed)
     log(stage, f"{len(examples)} examples from {', '.join(n for _, n in sets)}; init {init}")
     with atomic_dir(out) as tmp:
-        metrics = train(init, examples, tmp, getattr(cfg, section), cfg.seed, stage,
+        metrics = train(init, examples, tmp, stage_cfg, cfg.seed, stage,
                         threads=cfg.compute.train_threads)
         train_seconds = metrics.pop("seconds")  # run-specific: into the run sidecar, not the manifest
         write_manifest(tmp, stage, cfg, ["seed", section, "compute"], [init, *(p for p, _ in sets)], time.time() - started,
@@ -179,8 +195,7 @@ def run(stage: str, cfg: Params, section: str, init: Path, sets: list[tuple[Path
 
 
 def main(cfg: Params) -> None:
-    run("sft", cfg, "sft", paths.BASE,
-        [(p2.REASONING_SET, "reasoning_set"), (p2.NON_REASONING, "non_reasoning_set")], p2.SFT)
+    run("sft", cfg, "sft", paths.BASE, [(p2.REASONING_SET, "reasoning_set")], p2.SFT, non_reasoning=p2.NON_REASONING)
 
 
 if __name__ == "__main__":

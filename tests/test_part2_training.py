@@ -177,3 +177,19 @@ def test_final_stage_runs_grpo_with_rule_and_model_rewards(tmp_path, monkeypatch
     assert not timing_fields(tmp_path / p2.FINAL / "metrics.tsv")
     assert not timing_fields(tmp_path / p2.FINAL / "manifest.json")  # the GRPO summary carries no minutes
     assert (tmp_path / p2.FINAL / "config.json").exists()
+
+
+def test_non_reasoning_examples_are_capped_at_their_share_of_the_mix():
+    extra = pl.DataFrame({"prompt": [f"write {i}" for i in range(400)], "completion": ["text"] * 400})
+    capped = sft.cap_share(extra, 300, 0.25, seed=0)
+    assert len(capped) == 100  # 100 of 400 examples: a quarter
+    assert capped.equals(sft.cap_share(extra, 300, 0.25, seed=0)) and not capped.equals(extra.head(100))
+    assert len(sft.cap_share(extra, 3000, 0.25, seed=0)) == 400  # under the cap: all of it
+    assert len(sft.cap_share(extra, 300, 0.0, seed=0)) == 0
+
+
+def test_a_non_reasoning_share_outside_zero_to_one_names_the_key(cfg):
+    raw = config.to_dict(cfg)
+    raw["distill"]["non_reasoning_share"] = 1.0
+    with pytest.raises(config.ConfigError, match="distill.non_reasoning_share"):
+        config.validate(raw)
