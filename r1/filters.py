@@ -1,5 +1,5 @@
 """Filters for generated SFT data (R1's reasoning set): mixed language, unreadable (not in the readable pattern),
-over-long paragraphs, code blocks in answers that should not hold code, exact and near duplicates.
+wrong steps (a right answer after arithmetic that does not hold), over-long paragraphs, code blocks in answers that should not hold code, exact and near duplicates.
 
 Every filter is a plain function over a polars frame with at least `id`, `kind`, `prompt`, `completion`; it returns
 the rows it keeps and how many it dropped, so each stage can report a per-filter count. The language score is the
@@ -50,6 +50,33 @@ def mixed_language(df: pl.DataFrame, min_score: float, scores: list[float | None
     """Drop rows whose chain of thought mixes languages (score below `min_score`; an unscorable row is dropped)."""
     scores = language_scores(df) if scores is None else scores
     keep = pl.Series([s is not None and s >= min_score for s in scores], dtype=pl.Boolean)
+    return df.filter(keep), int((~keep).sum())
+
+# An arithmetic step of the reasoning: "12 + 18 = 30".
+STEP_RE = re.compile(r"(?<![\w.])(-?\d+) ([-+*/]) (-?\d+) = (-?\d+)(?![\w.])")
+CAUGHT_RE = re.compile(r"\bwait\b", re.IGNORECASE)
+
+
+def _holds(a: str, op: str, b: str, c: str) -> bool:
+    a_, b_, c_ = int(a), int(b), int(c)
+    if op == "/":
+        return b_ != 0 and a_ == b_ * c_
+    return {"+": a_ + b_, "-": a_ - b_, "*": a_ * b_}[op] == c_
+
+
+def steps_hold(text: str) -> bool:
+    """Every arithmetic step of the reasoning is true, or a false one is caught by a later "wait" (a reflection)."""
+    reasoning = reasoning_of(text) or ""
+    for m in STEP_RE.finditer(reasoning):
+        if not _holds(*m.groups()) and not CAUGHT_RE.search(reasoning, m.end()):
+            return False
+    return True
+
+
+def wrong_steps(df: pl.DataFrame):
+    """Drop rows whose reasoning holds a false step nobody caught: the verifier judged only the final answer, and a
+    right answer after "11 - 12 = 1" teaches that the answer need not follow from the steps."""
+    keep = pl.Series([steps_hold(t) for t in df["completion"]], dtype=pl.Boolean)
     return df.filter(keep), int((~keep).sum())
 
 
@@ -127,6 +154,7 @@ def apply_all(df: pl.DataFrame, *, min_language: float, max_paragraph_chars: int
     stats = {"input": len(df)}
     df, stats["mixed_language"] = mixed_language(df, min_language, language)
     df, stats["unreadable"] = unreadable(df)
+    df, stats["wrong_steps"] = wrong_steps(df)
     df, stats["long_paragraph"] = long_paragraphs(df, max_paragraph_chars)
     df, stats["code_block"] = code_blocks(df)
     df, stats["exact_duplicate"] = exact_duplicates(df)

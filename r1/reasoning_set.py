@@ -153,6 +153,8 @@ def computed_checks(report: quality.QualityReport, df: pl.DataFrame, rs: Reasoni
                column="completion")
     long = [i for i, t in zip(df["id"], df["completion"]) if filters.longest_paragraph(t) > rs.max_paragraph_chars]
     report.add("no_over_long_paragraphs", not long, observed=f"{len(long)} rows", examples=long, column="completion")
+    wrong = [i for i, t in zip(df["id"], df["completion"]) if not filters.steps_hold(t)]
+    report.add("every_step_holds", not wrong, observed=f"{len(wrong)} rows", examples=wrong, column="completion")
 
 
 def empty_samples(prompts: pl.DataFrame) -> pl.DataFrame:
