@@ -42,7 +42,10 @@ def examples_frame(*frames: pl.DataFrame, seed: int) -> pl.DataFrame:
 
 def cap_share(extra: pl.DataFrame, main_rows: int, share: float, seed: int) -> pl.DataFrame:
     """`extra` sampled down (with the seed) so it is at most `share` of `main_rows` + its own rows; R1 mixed ~200k
-    non-reasoning into ~600k reasoning examples. Long non-reasoning texts otherwise take most of the loss."""
+    non-reasoning into ~600k reasoning examples. Long non-reasoning texts otherwise take most of the loss. With no
+    main rows there is no mix to keep a share of (a tiny profile's empty reasoning set): `extra` is kept whole."""
+    if main_rows == 0:
+        return extra
     limit = int(share / (1.0 - share) * main_rows)
     return extra.sample(n=limit, seed=seed) if len(extra) > limit else extra
 

@@ -186,6 +186,7 @@ def test_non_reasoning_examples_are_capped_at_their_share_of_the_mix():
     assert capped.equals(sft.cap_share(extra, 300, 0.25, seed=0)) and not capped.equals(extra.head(100))
     assert len(sft.cap_share(extra, 3000, 0.25, seed=0)) == 400  # under the cap: all of it
     assert len(sft.cap_share(extra, 300, 0.0, seed=0)) == 0
+    assert len(sft.cap_share(extra, 0, 0.25, seed=0)) == 400  # no reasoning rows: no mix to cap (ci's empty set)
 
 
 def test_a_non_reasoning_share_outside_zero_to_one_names_the_key(cfg):
