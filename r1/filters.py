@@ -1,5 +1,6 @@
 """Filters for generated SFT data (R1's reasoning set): mixed language, unreadable (not in the readable pattern),
-wrong steps (a right answer after arithmetic that does not hold), over-long paragraphs, code blocks in answers that should not hold code, exact and near duplicates.
+wrong steps (a right answer after arithmetic that does not hold), over-long paragraphs, code blocks in answers that
+should not hold code, exact and near duplicates.
 
 Every filter is a plain function over a polars frame with at least `id`, `kind`, `prompt`, `completion`; it returns
 the rows it keeps and how many it dropped, so each stage can report a per-filter count. The language score is the
@@ -51,6 +52,7 @@ def mixed_language(df: pl.DataFrame, min_score: float, scores: list[float | None
     scores = language_scores(df) if scores is None else scores
     keep = pl.Series([s is not None and s >= min_score for s in scores], dtype=pl.Boolean)
     return df.filter(keep), int((~keep).sum())
+
 
 # An arithmetic step of the reasoning: "12 + 18 = 30".
 STEP_RE = re.compile(r"(?<![\w.])(-?\d+) ([-+*/]) (-?\d+) = (-?\d+)(?![\w.])")

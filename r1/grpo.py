@@ -51,7 +51,7 @@ def log(msg: str) -> None:
     print(f"[grpo] {msg}", file=sys.stderr, flush=True)
 
 
-def _callbacks(checkpoint_dir: Path, metrics_path: Path, reward_names: list[str], max_minutes: float):
+def _callbacks(metrics_path: Path, reward_names: list[str], max_minutes: float):
     from transformers import TrainerCallback
 
     class WallClock(TrainerCallback):
@@ -216,8 +216,7 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
 
     start = time.time()
     modeling.set_threads(threads)
-    out_dir, checkpoint_dir = Path(out_dir), Path(checkpoint_dir)
-    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out_dir)
     model, tok = modeling.load_model_and_tokenizer(model_dir)
     rows = _limit_prompts(rows, tok, cfg.max_prompt_length)
     dataset = Dataset.from_list(rows)
@@ -247,7 +246,7 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
     args = grpo_args(cfg, work, seed, weights)
     trainer = GRPOTrainer(
         model=model, reward_funcs=funcs, args=args, train_dataset=dataset, processing_class=tok,
-        callbacks=_callbacks(checkpoint_dir, metrics_path, names, cfg.max_minutes) + list(callbacks or []))
+        callbacks=_callbacks(metrics_path, names, cfg.max_minutes) + list(callbacks or []))
     log(f"{type(model).__name__} {modeling.n_params(model):,} params; {len(rows)} prompts; "
         f"{cfg.generation_batch_size} completions/step (G={cfg.num_generations}); up to {cfg.max_steps} steps or "
         f"{cfg.max_minutes} min; rewards {dict(zip(names, weights))}")

@@ -8,8 +8,9 @@ completion only), every TRL setting from the stage's params section. Prompts get
 prompt eval uses. A wall-clock cap stops training early (the model is still saved). Checkpoints go to
 `cache/<stage>/<key>/` (r1.checkpoints), keyed by the params and the inputs, each marked complete only after it is
 fully written; a rerun resumes from the newest complete one, with the weights loaded as saved. The model directory
-holds curve.tsv (step, loss) and metrics.json, which two runs with the same seed write alike; the seconds of each logged step go to the throughput.tsv sidecar and the
-training time to run.json, both ignored by DVC (r1.artifacts.RUN_SIDECARS).
+holds curve.tsv (step, loss) and metrics.json, which two runs with the same seed write alike; the seconds of each
+logged step go to the throughput.tsv sidecar and the training time to run.json, both ignored by DVC
+(r1.artifacts.RUN_SIDECARS).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from r1 import part2_paths as p2
 from r1.artifacts import THROUGHPUT, atomic_dir, run_stage, write_json, write_manifest, write_throughput
 from r1.config import Params, SFTStageConfig, to_dict
 from r1.schema import r1_zero_prompt
+
 
 def log(stage: str, msg: str) -> None:
     print(f"[{stage}] {msg}", file=sys.stderr, flush=True)
