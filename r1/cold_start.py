@@ -5,10 +5,14 @@
 R1 collected R1-Zero outputs "in a readable format" and post-processed them. Here: sample R1-Zero on train prompts,
 keep the samples that are correct (the `accuracy` reward), well formed (`format`), language-consistent
 (`language_consistency` of the CoT) and whose every arithmetic step holds (r1.filters.steps_hold), at most
-`max_per_prompt` distinct ones per prompt; rewrite each into the readable pattern `|special_token| first <step>\n then
-<step> |special_token| the answer is <answer> <a> </answer>` (one step per line, led by a word). The answer is written
-once, in the summary: a line "so the answer is <a>" before it made a 450k-parameter model copy the answer twice and
-garble the copies (cold-start SFT countdown 0.05 with it, 0.53 without; math 0.50 -> 0.60, 60 held-out items each).
+`max_per_prompt` distinct ones per prompt; rewrite each into the readable pattern `|special_token| first <step>\n<step>
+|special_token| <answer> <a> </answer>` (one step per line, the first led by a word; the summary is the answer). Three
+lessons from the small models, each measured by cold-start SFT on the held-out set: the answer written once (a line
+"so the answer is <a>" as well made them copy it twice and garble the copies: countdown 0.05 vs 0.53); no "then"
+before later arithmetic lines (it put two tokens between a result and its copy on the next line, and they copied the
+wrong number, "4 * 6 = 24\n then 12 / 8": pass@1 0.738 -> 0.798); no lead words before the answer ("the answer is"
+leaked into code plans, "count the answer is", and lengthened the copy of the plan's constant into the code: 0.798 ->
+0.829).
 R1's other source, prompted long CoT, is the tasks' own worked solutions rewritten the same way (`topup:
 solutions`), used to reach `target_size` when R1-Zero yields too few. Every example
 is re-verified after the rewrite; a Great Expectations suite gates the write.
@@ -36,7 +40,6 @@ from r1.verifiers.answer import SPECIAL, extract_answer, format_ok, reasoning_of
 
 TASK_COLUMNS = ("id", "kind", "prompt", "answer", "numbers", "target", "tests", "entry_point", "reference")
 SOURCES = ("r1_zero", "solution")
-LEAD = "the answer is"
 TAG_RE = re.compile(r"</?(?:think|answer)>")
 STEP_SPLIT_RE = re.compile(r"\n+|(?<=[.;])\s+(?=\S)")
 WORD_START_RE = re.compile(r"^[A-Za-z]")
@@ -61,23 +64,24 @@ def steps(reasoning: str) -> list[str]:
 
 
 def readable_reasoning(lines: list[str]) -> str:
-    """One step per line, led by a connective ("first", "then"; a step that already starts with words, like
-    "wait, check: ...", keeps them), so the CoT reads as prose in the target language (R1's readability). Words are
-    lower-case with a leading space: the pieces a small byte-level BPE already has as single tokens."""
+    """One step per line; the first led by "first" (a step that already starts with words, like "wait, check: ...",
+    keeps them), so the CoT opens in the target language (R1's readability). Words are lower-case with a leading space:
+    the pieces a small byte-level BPE already has as single tokens. Later arithmetic lines start with their first
+    number, as the base corpus writes them, so a result sits right before its copy on the next line."""
     out = []
     for i, step in enumerate(lines):
         if WORD_START_RE.match(step):
-            out.append(step[0].lower() + step[1:])
+            out.append(" " + step[0].lower() + step[1:])
         else:
-            out.append(("first " if i == 0 else "then ") + step)
-    return "\n ".join(out)
+            out.append((" first " if i == 0 else "") + step)
+    return "\n".join(out).lstrip()
 
 
 def readable(reasoning_lines: list[str], answer: str, kind: str) -> str:
     """`|special_token| reasoning |special_token| summary`, the summary holding `<answer> answer </answer>`."""
     answer = (answer or "").strip()
     body = readable_reasoning(reasoning_lines)
-    return f"{SPECIAL} {body} {SPECIAL} {LEAD} <answer> {answer} </answer>"
+    return f"{SPECIAL} {body} {SPECIAL} <answer> {answer} </answer>"
 
 
 def rewrite(completion: str, kind: str) -> str | None:

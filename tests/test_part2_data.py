@@ -36,8 +36,9 @@ def zero_style(row, correct=True):
 def test_rewrite_makes_an_r1_zero_sample_readable_and_keeps_its_answer():
     text = "<think> 9 + 20 = 29\n29 + 3 = 32. wait, check: 29 + 3 = 32 </think> <answer> 32 </answer>"
     out = cold_start.rewrite(text, "math")
-    assert out == ("|special_token| first 9 + 20 = 29\n then 29 + 3 = 32\n wait, check: 29 + 3 = 32 |special_token| "
-                   "the answer is <answer> 32 </answer>")  # the answer once, in the summary
+    # the answer once, in the summary; later arithmetic lines start with their number (the copy right after "= 29")
+    assert out == ("|special_token| first 9 + 20 = 29\n29 + 3 = 32\n wait, check: 29 + 3 = 32 |special_token| "
+                   "<answer> 32 </answer>")
     assert extract_answer(out) == "32"
     assert cold_start.readable_ok(out)
     assert "<think>" not in out
