@@ -71,10 +71,11 @@ def readable_reasoning(lines: list[str]) -> str:
     out = []
     for i, step in enumerate(lines):
         if WORD_START_RE.match(step):
-            out.append(" " + step[0].lower() + step[1:])
+            step = step[0].lower() + step[1:]
+            out.append(step if i == 0 else " " + step)
         else:
-            out.append((" first " if i == 0 else "") + step)
-    return "\n".join(out).lstrip()
+            out.append("first " + step if i == 0 else step)
+    return "\n".join(out)
 
 
 def readable(reasoning_lines: list[str], answer: str, kind: str) -> str:
