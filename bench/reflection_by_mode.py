@@ -1,0 +1,52 @@
+"""Accuracy of a model's held-out samples by family and by mode: reflecting, reasoning without reflecting, or
+answering at once (`<think> </think>`). Shows whether reflection pays for this model, which decides whether RL raises it.
+
+    cd <build> && python bench/reflection_by_mode.py models/base [--k 8] [--temperature 0.6] [--out samples.parquet]
+
+Also prints, over items where the model reflects at least once, reflective accuracy beside the item's plain-reasoning
+accuracy (what GRPO compares within a group)."""
+
+from __future__ import annotations
+
+import argparse
+
+import polars as pl
+import torch
+
+from r1 import eval as eval_mod
+from r1.config import EvalConfig
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("model")
+    ap.add_argument("--k", type=int, default=8)
+    ap.add_argument("--temperature", type=float, default=0.6)
+    ap.add_argument("--top-p", type=float, default=0.95)
+    ap.add_argument("--out", help="write the samples here (parquet)")
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    cfg = EvalConfig(models=["x"], k=args.k, temperature=args.temperature, top_p=args.top_p, max_new_tokens=128,
+                     batch_size=256, max_items_per_family=None)
+    metrics, samples, _ = eval_mod.evaluate(args.model, eval_mod.load_items(), cfg)
+    if args.out:
+        samples.write_parquet(args.out)
+    samples = samples.with_columns(direct=pl.col("completion").str.contains("<think> </think>", literal=True))
+    mode = (pl.when(pl.col("reflects")).then(pl.lit("reflects"))
+            .when(pl.col("direct")).then(pl.lit("answers at once")).otherwise(pl.lit("reasons")))
+    with pl.Config(tbl_rows=30):
+        print(f"pass@1 {metrics['pass@1']:.3f}  reflection rate {metrics['reflection_rate']:.3f}")
+        print(samples.with_columns(mode=mode).group_by("kind", "mode")
+              .agg(pl.len().alias("samples"), pl.col("correct").mean().round(3).alias("accuracy"),
+                   pl.col("tokens").mean().round(1).alias("tokens")).sort("kind", "mode"))
+        per_item = (samples.group_by("kind", "id")
+                    .agg(reflective=pl.col("correct").filter(pl.col("reflects")).mean(),
+                         reasoning=pl.col("correct").filter(~pl.col("reflects") & ~pl.col("direct")).mean(),
+                         n=pl.col("reflects").sum())
+                    .filter(pl.col("n") > 0))
+        print(per_item.group_by("kind").agg(pl.len().alias("items"), pl.col("reflective").mean().round(3),
+                                            pl.col("reasoning").mean().round(3)).sort("kind"))
+
+
+if __name__ == "__main__":
+    main()
