@@ -17,35 +17,47 @@ from r1 import eval as eval_mod
 from r1.config import EvalConfig
 
 
-def main() -> None:
+def by_mode(samples: pl.DataFrame) -> pl.DataFrame:
+    """Samples, accuracy and mean tokens per (family, mode); mode: reflects, reasons, or answers at once."""
+    direct = pl.col("completion").str.contains("<think> </think>", literal=True)
+    mode = (pl.when(pl.col("reflects")).then(pl.lit("reflects"))
+            .when(direct).then(pl.lit("answers at once")).otherwise(pl.lit("reasons")))
+    return (samples.with_columns(mode=mode).group_by("kind", "mode")
+            .agg(pl.len().alias("samples"), pl.col("correct").mean().round(3).alias("accuracy"),
+                 pl.col("tokens").mean().round(1).alias("tokens")).sort("kind", "mode"))
+
+
+def within_items(samples: pl.DataFrame) -> pl.DataFrame:
+    """Over items with at least one reflecting sample: mean reflective accuracy beside mean plain-reasoning accuracy
+    (reasoning that does not reflect; null for an item without any)."""
+    direct = pl.col("completion").str.contains("<think> </think>", literal=True)
+    per_item = (samples.group_by("kind", "id")
+                .agg(reflective=pl.col("correct").filter(pl.col("reflects")).mean(),
+                     reasoning=pl.col("correct").filter(~pl.col("reflects") & ~direct).mean(),
+                     n=pl.col("reflects").sum())
+                .filter(pl.col("n") > 0))
+    return per_item.group_by("kind").agg(pl.len().alias("items"), pl.col("reflective").mean().round(3),
+                                         pl.col("reasoning").mean().round(3)).sort("kind")
+
+
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model")
     ap.add_argument("--k", type=int, default=8)
     ap.add_argument("--temperature", type=float, default=0.6)
     ap.add_argument("--top-p", type=float, default=0.95)
     ap.add_argument("--out", help="write the samples here (parquet)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     torch.manual_seed(0)
     cfg = EvalConfig(models=["x"], k=args.k, temperature=args.temperature, top_p=args.top_p, max_new_tokens=128,
                      batch_size=256, max_items_per_family=None)
     metrics, samples, _ = eval_mod.evaluate(args.model, eval_mod.load_items(), cfg)
     if args.out:
         samples.write_parquet(args.out)
-    samples = samples.with_columns(direct=pl.col("completion").str.contains("<think> </think>", literal=True))
-    mode = (pl.when(pl.col("reflects")).then(pl.lit("reflects"))
-            .when(pl.col("direct")).then(pl.lit("answers at once")).otherwise(pl.lit("reasons")))
     with pl.Config(tbl_rows=30):
         print(f"pass@1 {metrics['pass@1']:.3f}  reflection rate {metrics['reflection_rate']:.3f}")
-        print(samples.with_columns(mode=mode).group_by("kind", "mode")
-              .agg(pl.len().alias("samples"), pl.col("correct").mean().round(3).alias("accuracy"),
-                   pl.col("tokens").mean().round(1).alias("tokens")).sort("kind", "mode"))
-        per_item = (samples.group_by("kind", "id")
-                    .agg(reflective=pl.col("correct").filter(pl.col("reflects")).mean(),
-                         reasoning=pl.col("correct").filter(~pl.col("reflects") & ~pl.col("direct")).mean(),
-                         n=pl.col("reflects").sum())
-                    .filter(pl.col("n") > 0))
-        print(per_item.group_by("kind").agg(pl.len().alias("items"), pl.col("reflective").mean().round(3),
-                                            pl.col("reasoning").mean().round(3)).sort("kind"))
+        print(by_mode(samples))
+        print(within_items(samples))
 
 
 if __name__ == "__main__":
