@@ -1,5 +1,6 @@
 """Accuracy of a model's held-out samples by family and by mode: reflecting, reasoning without reflecting, or
-answering at once (`<think> </think>`). Shows whether reflection pays for this model, which decides whether RL raises it.
+answering at once (`<think> </think>`). Shows whether reflection pays for this model, which decides whether RL
+raises it.
 
     cd <build> && python bench/reflection_by_mode.py models/base [--k 8] [--temperature 0.6] [--out samples.parquet]
 
@@ -16,12 +17,13 @@ import torch
 from r1 import eval as eval_mod
 from r1.config import EvalConfig
 
+ANSWERS_AT_ONCE = pl.col("completion").str.contains("<think> </think>", literal=True)
+
 
 def by_mode(samples: pl.DataFrame) -> pl.DataFrame:
     """Samples, accuracy and mean tokens per (family, mode); mode: reflects, reasons, or answers at once."""
-    direct = pl.col("completion").str.contains("<think> </think>", literal=True)
     mode = (pl.when(pl.col("reflects")).then(pl.lit("reflects"))
-            .when(direct).then(pl.lit("answers at once")).otherwise(pl.lit("reasons")))
+            .when(ANSWERS_AT_ONCE).then(pl.lit("answers at once")).otherwise(pl.lit("reasons")))
     return (samples.with_columns(mode=mode).group_by("kind", "mode")
             .agg(pl.len().alias("samples"), pl.col("correct").mean().round(3).alias("accuracy"),
                  pl.col("tokens").mean().round(1).alias("tokens")).sort("kind", "mode"))
@@ -30,10 +32,9 @@ def by_mode(samples: pl.DataFrame) -> pl.DataFrame:
 def within_items(samples: pl.DataFrame) -> pl.DataFrame:
     """Over items with at least one reflecting sample: mean reflective accuracy beside mean plain-reasoning accuracy
     (reasoning that does not reflect; null for an item without any)."""
-    direct = pl.col("completion").str.contains("<think> </think>", literal=True)
     per_item = (samples.group_by("kind", "id")
                 .agg(reflective=pl.col("correct").filter(pl.col("reflects")).mean(),
-                     reasoning=pl.col("correct").filter(~pl.col("reflects") & ~direct).mean(),
+                     reasoning=pl.col("correct").filter(~pl.col("reflects") & ~ANSWERS_AT_ONCE).mean(),
                      n=pl.col("reflects").sum())
                 .filter(pl.col("n") > 0))
     return per_item.group_by("kind").agg(pl.len().alias("items"), pl.col("reflective").mean().round(3),
