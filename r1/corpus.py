@@ -4,14 +4,14 @@ Built from the TRAIN split only. A trace is one of (rates from params `base`):
   reasoned    `<think> worked lines </think> <answer> answer </answer>` (correct)
   direct      `<think> </think> <answer> answer </answer>`: no reasoning, so often beyond a small model
   guess       direct, but wrong: no reasoning and a miscomputed answer (countdown: a miss; code: a bug)
-  wrong       reasoned, but one line is miscomputed (or, for countdown, the attempt misses the target; for code a
-              bug), and the error carries to a wrong answer
+  wrong       reasoned, but one line is miscomputed and the error carries to a wrong answer (countdown: the attempt
+              misses the target, is seen to miss, and is answered anyway; code: a bug)
               (guess + wrong: error_rate; GUESS_SHARE of the wrong traces are guesses)
   malformed   the answer outside `<answer>` tags                                            (rate: malformed_rate)
   reflective  math: a line is miscomputed, then "wait, ..." catches and corrects it, or a closing "verify:" by the
-              inverse operation. Countdown: a systematic search, every fold of the listed numbers in a fixed order of
-              operations, "wait, 41 is not 25" after each miss, up to the first hit. Code: a closing "verify:" with a
-              test case (rate: reflection_rate)
+              inverse operation. Countdown: one to three attempts that miss, each seen to miss ("19 is not 9") and
+              followed by "wait, " and another attempt, up to the hit. Code: a closing "verify:" with a test case
+              (rate: reflection_rate)
   worked      a worked example outside the chat template ("Worked example: <task>. Assistant: <reasoned trace>"),
               as textbooks hold them (rate: worked_rate, of all documents; the rates above are shares of the rest)
   drill       arithmetic practice: DRILL_LINES lines `a op b = c` taken from train solutions (rate: drill_rate, of
@@ -22,10 +22,12 @@ started from: its pass@k is far above its pass@1, and RL turns the gap into reli
 Errors sit mostly in the direct answers, decided at the first token (`</think>` or a reasoning line), so they
 survive low-temperature sampling (a rare slip inside a reasoned trace is sharpened away at T=0.6, a coin flip between
 modes is not). So reasoning goes with being right and guessing with being wrong: GRPO has something to select, and
-selecting it makes completions longer (the R1-Zero effect in miniature). Reflective traces are meant to go with being
-right too, but a model this small copies their surface (the slip, a "correction", a search stopped by position)
-without the checking that makes them pay, so they are right less often than plain reasoning and RL trains them away
-(README, "Reflection does not grow, and why").
+selecting it makes completions longer (the R1-Zero effect in miniature).
+Every countdown attempt ends by comparing its value with the target ("9 is 9", "19 is not 9"): a miss is seen before
+the answer is written, and the corpus then either answers anyway (wrong) or writes "wait, " and tries again
+(reflective). After a seen miss only the retry can be right, so GRPO selects it and reflection grows over RL, as in
+R1-Zero: a check easier than the search it checks (comparing two numbers), and a retry worth taking. The math slips
+and the closing checks do not pay (the model copies their surface) and RL trains them away (README, "Reflection").
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ LINE_RE = re.compile(r"^\s*(-?\d+) ([-+*/]) (-?\d+) = (-?\d+)\s*$")
 MODES = ("reasoned", "direct", "guess", "wrong", "malformed", "reflective", "worked", "drill")
 DRILL_LINES = 8
 WORKED_HEAD = "Worked example: "
-WORKED_SEARCH_SHARE = 0.5  # of the countdown worked examples, those that show misses before the hit
-SEARCH_MISSES = (1, 1, 2, 2, 3, 4)  # misses before the hit in a countdown search (a random attempt hits ~8%)
+WORKED_RETRY_SHARE = 0.5  # of the countdown worked examples, those that show misses before the hit
+RETRY_MISSES = (1, 1, 1, 2, 2, 3)  # misses before the hit in a reflective countdown trace
 GUESS_SHARE = 0.8  # of the wrong traces, the share that are direct guesses
 
 
@@ -211,22 +213,24 @@ def folds_in_order(rec: dict) -> bool:
         b == n for (_, _, b, _), n in zip(lines, numbers[1:]))
 
 
+def compared(value: int, target: int) -> str:
+    """The line that closes every countdown attempt: its value against the target ("14 is 14", "13 is not 14")."""
+    return f"{value} is {target}" if value == target else f"{value} is not {target}"
+
+
 def countdown_trace(rec: dict, mode: str, rng: random.Random) -> str:
     numbers, target, answer = list(rec["numbers"]), int(rec["target"]), str(rec["answer"])
-    think = rec["solution"]
+    # every attempt ends by comparing its value with the target, so a miss is seen before the answer is written
+    think = f"{rec['solution']}\n{compared(target, target)}"
     if mode == "reasoned":
         return wrap(think, answer)
     if mode == "direct":
         return wrap("", answer)
     if mode == "malformed":
         return malformed(think, answer, rng)
-    # a search tries other operations on the numbers as listed (when they are listed in a working order), else any
+    # misses fold the numbers as listed (when they are listed in a working order) with other operations, else any
     ops = countdown_family.allowed_ops(rec["prompt"])
-    in_order = folds_in_order(rec)
-    tried = attempts(numbers, in_order=in_order, ops=ops)
-    if mode == "reflective" and in_order:
-        return systematic_search(tried, target)
-    misses = [a for a in tried if a[0] != target]
+    misses = [a for a in attempts(numbers, in_order=folds_in_order(rec), ops=ops) if a[0] != target]
     if not misses:  # every fold hits the target: nothing to miss, so check the answer instead
         if mode in ("wrong", "guess"):
             return wrap(think if mode == "wrong" else "", f"{answer} + 1")
@@ -234,30 +238,17 @@ def countdown_trace(rec: dict, mode: str, rng: random.Random) -> str:
     value, lines, expr = rng.choice(misses)
     if mode == "guess":
         return wrap("", expr)
-    if mode == "wrong":
-        return wrap("\n".join(lines), expr)
-    # reflective: a search; one to four distinct attempts that miss, each checked against the target, then the hit
-    tries = rng.sample(misses, min(len(misses), rng.choice(SEARCH_MISSES)))
-    steps = []
-    for value, lines, _ in tries:
-        steps += lines + [f"wait, {value} is not {target}"]
-    return wrap("\n".join(steps + [think]), answer)
-
-
-def systematic_search(tried: list, target: int) -> str:
-    """Every fold of the listed numbers in a fixed order of operations, each checked against the target, up to the
-    first hit. Each step is one line of arithmetic and one comparison, so a small model can carry it out: the search
-    is as reliable as its additions, where naming the right operations at once is a guess (a hit on the first try
-    ends with a check instead, so that every search reflects)."""
-    steps = []
-    for value, lines, expr in tried:
-        steps += lines
-        if value == target:
-            if len(steps) == len(lines):
-                steps.append(f"verify: {value} = {target}")
-            return wrap("\n".join(steps), expr)
-        steps.append(f"wait, {value} is not {target}")
-    raise ValueError(f"countdown: no fold of the listed numbers makes {target}")
+    if mode == "wrong":  # the miss is seen and answered anyway
+        return wrap("\n".join(lines + [compared(value, target)]), expr)
+    # reflective: one to three attempts that miss, each seen to miss and followed by "wait, " and another, up to the
+    # hit; after a miss this is the only way to be right, so a retry pays whenever it can hit
+    tries = rng.sample(misses, min(len(misses), rng.choice(RETRY_MISSES)))
+    steps, after_miss = [], False
+    for value, lines, _ in tries + [(target, rec["solution"].splitlines(), answer)]:
+        first, *rest = lines
+        steps += [f"wait, {first}" if after_miss else first, *rest, compared(value, target)]
+        after_miss = True
+    return wrap("\n".join(steps), answer)
 
 
 # ---- code: a one-line plan and a function -------------------------------------------------------------------------
@@ -308,8 +299,8 @@ def document(rec: dict, mode: str, rng: random.Random) -> str:
     """One pretraining document: the R1-Zero prompt and a trace, or a worked example (eos is appended by the
     tokenizer step). Both end their prompt with the template's tail, so the loss mask finds the completion."""
     if mode == "worked":
-        # countdown is solved by search: textbooks show the attempts that miss, each checked against the target
-        shown = "reflective" if rec["kind"] == "countdown" and rng.random() < WORKED_SEARCH_SHARE else "reasoned"
+        # countdown is solved by trying: textbooks show attempts that miss, each seen to miss, then the hit
+        shown = "reflective" if rec["kind"] == "countdown" and rng.random() < WORKED_RETRY_SHARE else "reasoned"
         return WORKED_HEAD + rec["prompt"] + TEMPLATE_TAIL + trace(rec, shown, rng)
     return r1_zero_prompt(rec["prompt"]) + trace(rec, mode, rng)
 

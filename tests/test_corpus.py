@@ -113,8 +113,8 @@ def test_worked_examples_teach_the_skill_outside_the_template(train):
     cols = {k: [r[k] for r in recs] for k in recs[0]}
     assert all(x == 1.0 for x in get("accuracy")(comps, **cols))
     assert all("<think> </think>" not in c for c in comps)
-    searches = [reflects(_completion(d)) for d in worked if d["kind"] == "countdown"]
-    assert 0.3 < sum(searches) / len(searches) <= corpus.WORKED_SEARCH_SHARE + 0.05
+    retries = [reflects(_completion(d)) for d in worked if d["kind"] == "countdown"]
+    assert 0.3 < sum(retries) / len(retries) <= corpus.WORKED_RETRY_SHARE + 0.05
 
 
 def test_kind_shares_set_each_familys_share_of_documents(train):
@@ -128,39 +128,51 @@ def test_kind_shares_set_each_familys_share_of_documents(train):
         corpus.build(train, 10, MIX, seed=2, kind_shares={"poetry": 1.0})
 
 
-def test_countdown_search_is_systematic_up_to_the_first_hit():
-    """Numbers listed in a working order: every fold in a fixed order of operations, each miss checked against the
-    target, stopping at the first hit, the same search every time (as reliable as the model's arithmetic)."""
-    rec = {"kind": "countdown", "prompt": "Make 9 from 19, 5, 3 with + and -, each once.", "numbers": [19, 5, 3],
-           "target": 11, "solution": "19 - 5 = 14\n14 - 3 = 11", "answer": "(19 - 5) - 3"}
-    texts = {corpus.trace(rec, "reflective", random.Random(seed)) for seed in range(10)}
-    assert texts == {corpus.wrap("19 + 5 = 24\n24 + 3 = 27\nwait, 27 is not 11\n"
-                                 "19 + 5 = 24\n24 - 3 = 21\nwait, 21 is not 11\n"
-                                 "19 - 5 = 14\n14 + 3 = 17\nwait, 17 is not 11\n"
-                                 "19 - 5 = 14\n14 - 3 = 11", "(19 - 5) - 3")}
-    # a hit on the first try ends with a check, so that every search reflects
-    first = {**rec, "target": 27, "solution": "19 + 5 = 24\n24 + 3 = 27", "answer": "(19 + 5) + 3"}
-    text = corpus.trace(first, "reflective", random.Random(0))
-    assert text == corpus.wrap("19 + 5 = 24\n24 + 3 = 27\nverify: 27 = 27", "(19 + 5) + 3") and reflects(text)
-    # the first hit need not be the listed solution: any fold that makes the target is right
-    other = {**rec, "numbers": [6, 3, 3], "target": 6, "solution": "6 - 3 = 3\n3 + 3 = 6", "answer": "(6 - 3) + 3"}
-    assert corpus.trace(other, "reflective", random.Random(0)).endswith("<answer> (6 + 3) - 3 </answer>")
+CD = {"kind": "countdown", "prompt": "Make 11 from 19, 5, 3 with + and -, each once.", "numbers": [19, 5, 3],
+      "target": 11, "solution": "19 - 5 = 14\n14 - 3 = 11", "answer": "(19 - 5) - 3"}
 
 
-def test_countdown_search_tries_other_operations_in_the_listed_order():
-    rec = {"kind": "countdown", "prompt": "Make 32 from 3, 10, 2, each once.", "numbers": [3, 10, 2], "target": 32,
-           "solution": "3 * 10 = 30\n30 + 2 = 32", "answer": "(3 * 10) + 2"}
-    assert corpus.folds_in_order(rec)
-    assert not corpus.folds_in_order({**rec, "numbers": [2, 3, 10]})
-    for seed in range(20):
-        text = corpus.trace(rec, "reflective", random.Random(seed))
-        think = text.split("<think>")[1].split("</think>")[0].strip().splitlines()
-        misses = [i for i, line in enumerate(think) if line.startswith("wait, ")]
-        assert misses and think[-2:] == ["3 * 10 = 30", "30 + 2 = 32"]
-        for i in misses:  # each miss: two lines folding 3, 10, 2 in that order, then the check against 32
-            (a, _, b, c), (c2, _, d, v) = corpus.parse_lines("\n".join(think[i - 2:i]))
-            assert (a, b, d) == (3, 10, 2) and c2 == c and v != 32
-            assert think[i] == f"wait, {v} is not 32"
+def _think_lines(text: str) -> list[str]:
+    return text.split("<think>")[1].split("</think>")[0].strip().splitlines()
+
+
+def test_countdown_attempts_end_by_comparing_with_the_target():
+    """A hit says so, a miss says so: whether to answer or try again is then decided after seeing the miss."""
+    rng = random.Random(0)
+    assert corpus.trace(CD, "reasoned", rng) == corpus.wrap("19 - 5 = 14\n14 - 3 = 11\n11 is 11", "(19 - 5) - 3")
+    for seed in range(10):
+        wrong = corpus.trace(CD, "wrong", random.Random(seed))
+        *lines, last = _think_lines(wrong)
+        (a, op1, b, c), (c2, op2, d, v) = corpus.parse_lines("\n".join(lines))
+        assert (a, b, d) == (19, 5, 3) and c2 == c and v != 11 and last == f"{v} is not 11"
+        assert wrong.endswith(f"<answer> (19 {op1} 5) {op2} 3 </answer>") and not reflects(wrong)
+
+
+def test_countdown_reflection_retries_after_a_seen_miss_up_to_the_hit():
+    texts = {corpus.trace(CD, "reflective", random.Random(seed)) for seed in range(30)}
+    assert len(texts) > 3  # one to three misses, drawn at random
+    for text in texts:
+        think = _think_lines(text)
+        assert think[-3:] == ["wait, 19 - 5 = 14", "14 - 3 = 11", "11 is 11"] and reflects(text)
+        assert text.endswith("<answer> (19 - 5) - 3 </answer>")
+        attempts = [think[i:i + 3] for i in range(0, len(think) - 3, 3)]
+        assert 1 <= len(attempts) <= 3 and len({tuple(a) for a in attempts}) == len(attempts)  # no miss repeated
+        for i, (first, second, seen) in enumerate(attempts):
+            first = first.removeprefix("wait, ") if i else first
+            (a, _, b, c), (c2, _, d, v) = corpus.parse_lines(f"{first}\n{second}")
+            assert (a, b, d) == (19, 5, 3) and c2 == c and v != 11 and seen == f"{v} is not 11"
+    # numbers not listed in a working order: misses may fold them in any order
+    shuffled = {**CD, "numbers": [3, 19, 5]}
+    assert not corpus.folds_in_order(shuffled) and corpus.folds_in_order(CD)
+    firsts = {_think_lines(corpus.trace(shuffled, "reflective", random.Random(s)))[0].split()[0] for s in range(30)}
+    assert len(firsts) > 1
+
+
+def test_countdown_with_nothing_to_miss_checks_the_answer():
+    rec = {**CD, "prompt": "Make 6 from 3, 2 with *, each once.", "numbers": [3, 2], "target": 6,
+           "solution": "3 * 2 = 6", "answer": "3 * 2"}
+    text = corpus.trace(rec, "reflective", random.Random(0))
+    assert _think_lines(text) == ["3 * 2 = 6", "6 is 6", "verify: 3 * 2 = 6"] and reflects(text)
 
 
 def test_drills_are_lines_of_train_solutions_learned_whole(train):
