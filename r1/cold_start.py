@@ -14,8 +14,9 @@ wrong number, "4 * 6 = 24\n then 12 / 8": pass@1 0.738 -> 0.798); no lead words 
 leaked into code plans, "count the answer is", and lengthened the copy of the plan's constant into the code: 0.798 ->
 0.829).
 R1's other source, prompted long CoT, is the tasks' own worked solutions rewritten the same way (`topup:
-solutions`), used to reach `target_size` when R1-Zero yields too few. Every example
-is re-verified after the rewrite; a Great Expectations suite gates the write.
+solutions`; countdown as the base corpus's worked examples, each attempt compared with the target, some retrying
+after a miss), used to reach `target_size` when R1-Zero yields too few. Every example is re-verified after the
+rewrite; a Great Expectations suite gates the write.
 
 Rows: the task record (`id`, `kind`, `prompt`, `answer`, `numbers`, `target`, `tests`, `entry_point`, `reference`)
 plus `completion` (readable) and `source` (r1_zero | solution). SFT stages prompt with the R1-Zero template, as eval.
@@ -30,7 +31,7 @@ import time
 
 import polars as pl
 
-from r1 import paths, quality
+from r1 import corpus, paths, quality
 from r1 import part2_paths as p2
 from r1.artifacts import atomic_dir, run_stage, write_json, write_manifest
 from r1.config import Params
@@ -103,6 +104,17 @@ def from_solution(solution: str, answer: str, kind: str) -> str | None:
     return readable(lines, answer, kind) if lines and answer else None
 
 
+def prompted_cot(rec: dict, rng: random.Random) -> str | None:
+    """R1's prompted long CoT ("detailed answers with reflection and verification") for a task, readable. Countdown
+    is written as the base corpus's worked examples are (r1.corpus): each attempt compared with the target, and a
+    share that miss first and try again. Without the comparison the model cannot see a miss, and countdown fell from
+    0.45 (base) to 0.24 after cold-start SFT. Math and code: the worked solution."""
+    if rec["kind"] == "countdown":
+        shown = "reflective" if rng.random() < corpus.WORKED_RETRY_SHARE else "reasoned"
+        return rewrite(corpus.trace(rec, shown, rng), "countdown")
+    return from_solution(rec["solution"], rec["answer"], rec["kind"])
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Sampling and selection.
 
@@ -154,7 +166,8 @@ def topup(train: pl.DataFrame, n: int, seed: int, min_language: float) -> pl.Dat
         return train.head(0).select(TASK_COLUMNS).with_columns(pl.lit(None, dtype=pl.Utf8).alias("completion"),
                                                               pl.lit("solution").alias("source"))
     pool = train.sample(fraction=1.0, shuffle=True, seed=seed + 1).head(min(len(train), 2 * n))
-    texts = [from_solution(s, a, k) for s, a, k in zip(pool["solution"], pool["answer"], pool["kind"])]
+    rng = random.Random(seed + 2)
+    texts = [prompted_cot(rec, rng) for rec in pool.iter_rows(named=True)]
     pool = pool.select(TASK_COLUMNS).with_columns(pl.Series("completion", texts, dtype=pl.Utf8)) \
         .filter(pl.col("completion").is_not_null())
     pool = score(pool, ("accuracy", "language_consistency"))

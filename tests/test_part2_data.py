@@ -324,3 +324,23 @@ def test_effects_table_checks_the_three_claims(tmp_path):
     effects.main(["--eval-dir", str(tmp_path), "--out", str(out)])
     claims = json.loads(out.with_suffix(".json").read_text())["claims"]
     assert [c["holds"] for c in claims if "student" in c["claim"]] == [False]
+
+
+def test_prompted_countdown_compares_with_the_target_and_sometimes_retries(train):
+    """The cold start writes countdown as the base corpus does; without the comparison a miss cannot be seen."""
+    import random
+
+    from r1.rewards import get
+
+    rows = [r for r in train.iter_rows(named=True) if r["kind"] == "countdown"]
+    rng = random.Random(0)
+    texts = [cold_start.prompted_cot(r, rng) for r in rows for _ in range(4)]
+    recs = [r for r in rows for _ in range(4)]
+    for text, rec in zip(texts, recs):
+        assert f"\n{rec['target']} is {rec['target']} |special_token|" in text, text
+    retried = [t for t in texts if "\n wait, " in t]
+    assert 0.2 < len(retried) / len(texts) < 0.8
+    cols = {k: [r[k] for r in recs] for k in recs[0]}
+    assert get("accuracy")(texts, **cols) == [1.0] * len(texts)
+    math = next(r for r in train.iter_rows(named=True) if r["kind"] == "math")
+    assert cold_start.prompted_cot(math, rng) == cold_start.from_solution(math["solution"], math["answer"], "math")
