@@ -66,14 +66,15 @@ def steps(reasoning: str) -> list[str]:
 
 def readable_reasoning(lines: list[str]) -> str:
     """One step per line; the first led by "first" (a step that already starts with words, like "wait, check: ...",
-    keeps them), so the CoT opens in the target language (R1's readability). Words are lower-case with a leading space:
-    the pieces a small byte-level BPE already has as single tokens. Later arithmetic lines start with their first
-    number, as the base corpus writes them, so a result sits right before its copy on the next line."""
+    keeps them), so the CoT opens in the target language (R1's readability). Words are lower-case. Later lines start
+    as the base corpus writes them: an arithmetic line with its first number, so a result sits right before its copy
+    on the next line; a word-led line ("wait, 4 + 5 = 9") with no leading space, since " wait" is three tokens the
+    base never saw where "wait" after a newline is one it knows (with the space, countdown retries after SFT fell
+    apart: right 0.12 of the time vs 0.67 in R1-Zero's own format)."""
     out = []
     for i, step in enumerate(lines):
         if WORD_START_RE.match(step):
-            step = step[0].lower() + step[1:]
-            out.append(step if i == 0 else " " + step)
+            out.append(step[0].lower() + step[1:])
         else:
             out.append("first " + step if i == 0 else step)
     return "\n".join(out)

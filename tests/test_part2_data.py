@@ -36,8 +36,9 @@ def zero_style(row, correct=True):
 def test_rewrite_makes_an_r1_zero_sample_readable_and_keeps_its_answer():
     text = "<think> 9 + 20 = 29\n29 + 3 = 32. wait, check: 29 + 3 = 32 </think> <answer> 32 </answer>"
     out = cold_start.rewrite(text, "math")
-    # the answer once, in the summary; later arithmetic lines start with their number (the copy right after "= 29")
-    assert out == ("|special_token| first 9 + 20 = 29\n29 + 3 = 32\n wait, check: 29 + 3 = 32 |special_token| "
+    # the answer once, in the summary; later lines start as the base corpus writes them (a number, or "wait" with no
+    # leading space)
+    assert out == ("|special_token| first 9 + 20 = 29\n29 + 3 = 32\nwait, check: 29 + 3 = 32 |special_token| "
                    "<answer> 32 </answer>")
     assert extract_answer(out) == "32"
     assert cold_start.readable_ok(out)
@@ -338,7 +339,7 @@ def test_prompted_countdown_compares_with_the_target_and_sometimes_retries(train
     recs = [r for r in rows for _ in range(4)]
     for text, rec in zip(texts, recs):
         assert f"\n{rec['target']} is {rec['target']} |special_token|" in text, text
-    retried = [t for t in texts if "\n wait, " in t]
+    retried = [t for t in texts if "\nwait, " in t]
     assert 0.2 < len(retried) / len(texts) < 0.8
     cols = {k: [r[k] for r in recs] for k in recs[0]}
     assert get("accuracy")(texts, **cols) == [1.0] * len(texts)

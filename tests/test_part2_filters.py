@@ -100,7 +100,7 @@ def test_wrong_steps_drops_a_right_answer_after_a_false_step_and_keeps_a_caught_
 
     false_step = "|special_token| first 13 - 2 = 11\n11 - 12 = 1 |special_token| <answer> (13 - 2) + 12 </answer>"
     true_steps = "|special_token| first 13 - 2 = 11\n11 + 12 = 23 |special_token| <answer> (13 - 2) + 12 </answer>"
-    caught = "|special_token| first 4 + 5 = 10\n wait, 4 + 5 = 9\n9 * 2 = 18 |special_token| <answer> 18 </answer>"
+    caught = "|special_token| first 4 + 5 = 10\nwait, 4 + 5 = 9\n9 * 2 = 18 |special_token| <answer> 18 </answer>"
     division = "|special_token| first 8 - 5 = 3\n3 / 5 = 1 |special_token| <answer> 1 </answer>"
     negative = "|special_token| first 3 - 7 = -4\n-4 + 10 = 6 |special_token| <answer> 6 </answer>"
     assert not steps_hold(false_step) and not steps_hold(division)
