@@ -5,7 +5,8 @@ raises it.
     cd <build> && python bench/reflection_by_mode.py models/base [--k 8] [--temperature 0.6] [--out samples.parquet]
 
 Also prints, over items where the model reflects at least once, reflective accuracy beside the item's plain-reasoning
-accuracy (what GRPO compares within a group)."""
+accuracy (what GRPO compares within a group); and for countdown, what the model does once it has seen a miss ("19 is
+not 9"): answer anyway or try again ("wait, ..."), and how often each is right."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from r1 import eval as eval_mod
 from r1.config import EvalConfig
 
 ANSWERS_AT_ONCE = pl.col("completion").str.contains("<think> </think>", literal=True)
+MISS_SEEN = pl.col("completion").str.contains(" is not ", literal=True)
 
 
 def by_mode(samples: pl.DataFrame) -> pl.DataFrame:
@@ -41,6 +43,16 @@ def within_items(samples: pl.DataFrame) -> pl.DataFrame:
                                          pl.col("reasoning").mean().round(3)).sort("kind")
 
 
+def after_a_miss(samples: pl.DataFrame) -> pl.DataFrame:
+    """Countdown samples by what follows the first comparison with the target: a hit, a seen miss answered anyway, or a
+    seen miss followed by another attempt ("wait, ..."); samples, accuracy and mean tokens of each."""
+    then = (pl.when(~MISS_SEEN).then(pl.lit("no miss seen")).when(pl.col("reflects")).then(pl.lit("miss, retries"))
+            .otherwise(pl.lit("miss, answers it")))
+    return (samples.filter(pl.col("kind") == "countdown", ~ANSWERS_AT_ONCE).with_columns(then=then).group_by("then")
+            .agg(pl.len().alias("samples"), pl.col("correct").mean().round(3).alias("accuracy"),
+                 pl.col("tokens").mean().round(1).alias("tokens")).sort("then"))
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model")
@@ -59,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"pass@1 {metrics['pass@1']:.3f}  reflection rate {metrics['reflection_rate']:.3f}")
         print(by_mode(samples))
         print(within_items(samples))
+        print(after_a_miss(samples))
 
 
 if __name__ == "__main__":

@@ -38,3 +38,13 @@ def test_within_items_compares_on_the_same_items_only():
     assert row == {"kind": "math", "items": 2, "reflective": 0.5, "reasoning": 0.5}
     s2 = s.filter(pl.col("id") != "b")
     assert reflection_by_mode.within_items(s2).to_dicts()[0]["reasoning"] == 1.0
+
+
+def test_after_a_miss_tells_a_retry_from_an_answered_miss():
+    hit = " <think> 4 + 10 = 14\n14 - 5 = 9\n9 is 9 </think> <answer> (4 + 10) - 5 </answer>"
+    answered = " <think> 4 + 10 = 14\n14 + 5 = 19\n19 is not 9 </think> <answer> (4 + 10) + 5 </answer>"
+    retried = answered.replace("19 is not 9 </think>", "19 is not 9\nwait, 4 + 10 = 14\n14 - 5 = 9\n9 is 9 </think>")
+    s = _samples([("countdown", "a", hit, True), ("countdown", "a", answered, False), ("countdown", "a", retried, True),
+                  ("countdown", "b", retried, False), ("countdown", "b", AT_ONCE, False), ("math", "c", answered, False)])
+    table = {r["then"]: (r["samples"], r["accuracy"]) for r in reflection_by_mode.after_a_miss(s).to_dicts()}
+    assert table == {"no miss seen": (1, 1.0), "miss, answers it": (1, 0.0), "miss, retries": (2, 0.5)}
