@@ -27,7 +27,8 @@ Every countdown attempt ends by comparing its value with the target ("9 is 9", "
 the answer is written, and the corpus then either answers anyway (wrong) or writes "wait, " and tries again
 (reflective). After a seen miss only the retry can be right, so GRPO selects it and reflection grows over RL, as in
 R1-Zero: a check easier than the search it checks (comparing two numbers), and a retry worth taking. The math slips
-and the closing checks do not pay (the model copies their surface) and RL trains them away (README, "Reflection").
+and the closing checks do not pay (the model copies their surface) and RL trains them away (README, "Reflection
+grows where it pays").
 """
 
 from __future__ import annotations

@@ -44,7 +44,8 @@ def test_after_a_miss_tells_a_retry_from_an_answered_miss():
     hit = " <think> 4 + 10 = 14\n14 - 5 = 9\n9 is 9 </think> <answer> (4 + 10) - 5 </answer>"
     answered = " <think> 4 + 10 = 14\n14 + 5 = 19\n19 is not 9 </think> <answer> (4 + 10) + 5 </answer>"
     retried = answered.replace("19 is not 9 </think>", "19 is not 9\nwait, 4 + 10 = 14\n14 - 5 = 9\n9 is 9 </think>")
-    s = _samples([("countdown", "a", hit, True), ("countdown", "a", answered, False), ("countdown", "a", retried, True),
-                  ("countdown", "b", retried, False), ("countdown", "b", AT_ONCE, False), ("math", "c", answered, False)])
+    s = _samples([("countdown", "a", hit, True), ("countdown", "a", answered, False),
+                  ("countdown", "a", retried, True), ("countdown", "b", retried, False),
+                  ("countdown", "b", AT_ONCE, False), ("math", "c", answered, False)])
     table = {r["then"]: (r["samples"], r["accuracy"]) for r in reflection_by_mode.after_a_miss(s).to_dicts()}
     assert table == {"no miss seen": (1, 1.0), "miss, answers it": (1, 0.0), "miss, retries": (2, 0.5)}
