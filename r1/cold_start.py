@@ -69,8 +69,8 @@ def readable_reasoning(lines: list[str]) -> str:
     keeps them), so the CoT opens in the target language (R1's readability). Words are lower-case. Later lines start
     as the base corpus writes them: an arithmetic line with its first number, so a result sits right before its copy
     on the next line; a word-led line ("wait, 4 + 5 = 9") with no leading space, since " wait" is three tokens the
-    base never saw where "wait" after a newline is one it knows (with the space, countdown retries after SFT fell
-    apart: right 0.12 of the time vs 0.67 in R1-Zero's own format)."""
+    base never saw where "wait" after a newline is one it knows (with the space, the interim model's countdown
+    retries were right 0.12 of the time, R1-Zero's 0.72)."""
     out = []
     for i, step in enumerate(lines):
         if WORD_START_RE.match(step):
@@ -108,8 +108,8 @@ def from_solution(solution: str, answer: str, kind: str) -> str | None:
 def prompted_cot(rec: dict, rng: random.Random) -> str | None:
     """R1's prompted long CoT ("detailed answers with reflection and verification") for a task, readable. Countdown
     is written as the base corpus's worked examples are (r1.corpus): each attempt compared with the target, and a
-    share that miss first and try again. Without the comparison the model cannot see a miss, and countdown fell from
-    0.45 (base) to 0.24 after cold-start SFT. Math and code: the worked solution."""
+    share that miss first and try again. Without the comparison the model cannot see a miss: with the bare solutions
+    the interim model's countdown pass@1 was 0.24, the base's 0.45. Math and code: the worked solution."""
     if rec["kind"] == "countdown":
         shown = "reflective" if rng.random() < corpus.WORKED_RETRY_SHARE else "reasoned"
         return rewrite(corpus.trace(rec, shown, rng), "countdown")

@@ -181,7 +181,8 @@ def part2_stages(n_shards: int | None = None) -> list[Stage]:
         Stage(
             name="cold_start",
             module="cold_start",
-            code=("r1/cold_start.py", "r1/filters.py", *quality, *GENERATE_CODE, *MODEL_CODE, *VERIFIER_CODE, *own),
+            code=("r1/cold_start.py", "r1/corpus.py", "r1/filters.py", *quality, *GENERATE_CODE, *MODEL_CODE,
+                  *VERIFIER_CODE, *own),
             params=("seed", "cold_start", "generation"),
             deps=(str(paths.R1_ZERO), tasks),
             outs=(str(p2.COLD_START),),
