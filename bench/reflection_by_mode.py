@@ -11,12 +11,13 @@ not 9"): answer anyway or try again ("wait, ..."), and how often each is right."
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import polars as pl
 import torch
 
+from r1 import config
 from r1 import eval as eval_mod
-from r1.config import EvalConfig
 
 ANSWERS_AT_ONCE = pl.col("completion").str.contains("<think> </think>", literal=True)
 MISS_SEEN = pl.col("completion").str.contains(" is not ", literal=True)
@@ -62,8 +63,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", help="write the samples here (parquet)")
     args = ap.parse_args(argv)
     torch.manual_seed(0)
-    cfg = EvalConfig(models=["x"], k=args.k, temperature=args.temperature, top_p=args.top_p, max_new_tokens=128,
-                     batch_size=256, max_items_per_family=None)
+    # the eval stage's settings (lengths, batch) from params, with this run's sampling
+    cfg = dataclasses.replace(config.load().eval, models=["x"], k=args.k, temperature=args.temperature,
+                              top_p=args.top_p, max_items_per_family=None)
     metrics, samples, _ = eval_mod.evaluate(args.model, eval_mod.load_items(), cfg)
     if args.out:
         samples.write_parquet(args.out)

@@ -244,11 +244,10 @@ def countdown_trace(rec: dict, mode: str, rng: random.Random) -> str:
     # reflective: one to three attempts that miss, each seen to miss and followed by "wait, " and another, up to the
     # hit; after a miss this is the only way to be right, so a retry pays whenever it can hit
     tries = rng.sample(misses, min(len(misses), rng.choice(RETRY_MISSES)))
-    steps, after_miss = [], False
-    for value, lines, _ in tries + [(target, rec["solution"].splitlines(), answer)]:
+    steps = []
+    for i, (value, lines, _) in enumerate(tries + [(target, rec["solution"].splitlines(), answer)]):
         first, *rest = lines
-        steps += [f"wait, {first}" if after_miss else first, *rest, compared(value, target)]
-        after_miss = True
+        steps += [f"wait, {first}" if i else first, *rest, compared(value, target)]
     return wrap("\n".join(steps), answer)
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from r1 import config, corpus, families
 from r1.schema import reflects
+from r1.verifiers.answer import reasoning_of
 
 
 def _records(split: str, n: int, seed: int) -> list[dict]:
@@ -133,7 +134,7 @@ CD = {"kind": "countdown", "prompt": "Make 11 from 19, 5, 3 with + and -, each o
 
 
 def _think_lines(text: str) -> list[str]:
-    return text.split("<think>")[1].split("</think>")[0].strip().splitlines()
+    return reasoning_of(text).strip().splitlines()
 
 
 def test_countdown_attempts_end_by_comparing_with_the_target():
