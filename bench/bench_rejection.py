@@ -1,5 +1,5 @@
 """Rejection-sampling throughput: completions generated *and verified* per second, the reasoning-set way
-(r1.generate's batched sampling + the reward registry over the whole chunk) against a plain `model.generate` loop
+(r1.model.generate's batched sampling + the reward registry over the whole chunk) against a plain `model.generate` loop
 over the same prompts (one prompt at a time, its n samples in one call, each verified as it comes).
 
     .venv/bin/python bench/bench_rejection.py [--model models/interim] [--prompts 64] [--n 4] [--profile default]
@@ -21,25 +21,25 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from r1 import config, paths  # noqa: E402
-from r1 import part2_paths as p2  # noqa: E402
-from r1.cold_start import TASK_COLUMNS, explode_samples, score, sft_prompt  # noqa: E402
+from r1 import config  # noqa: E402
+from r1.build import paths  # noqa: E402
+from r1.data.readable import TASK_COLUMNS, explode_samples, score_samples, sft_prompt  # noqa: E402
 
 
 def default_model() -> Path:
-    for candidate in (p2.INTERIM, paths.R1_ZERO, paths.BASE):
+    for candidate in (paths.INTERIM, paths.R1_ZERO, paths.BASE):
         if (candidate / "config.json").exists():
             return candidate
     sys.exit("no model found: build models/interim (or models/r1_zero, models/base) first, or pass --model")
 
 
 def verify(tasks: pl.DataFrame, completions: list[list[str]]) -> int:
-    scored = score(explode_samples(tasks, completions), ("accuracy",))
+    scored = score_samples(explode_samples(tasks, completions), ("accuracy",))
     return int((scored["accuracy"] == 1.0).sum())
 
 
 def batched(model, tok, tasks, rs, seed):
-    from r1.generate import generate
+    from r1.model.generate import generate
 
     start = time.perf_counter()
     completions, counts = generate((model, tok), [sft_prompt(p) for p in tasks["prompt"]], n=rs.samples_per_prompt,
@@ -82,7 +82,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(paths.REPORTS / "bench_rejection.json"))
     args = parser.parse_args(argv)
 
-    from r1.generate import load_model_and_tokenizer
+    from r1.model.modeling import load_model_and_tokenizer
 
     cfg = config.load(args.profile)
     rs = cfg.reasoning_set
@@ -91,17 +91,17 @@ def main(argv=None) -> int:
 
         rs = dataclasses.replace(rs, samples_per_prompt=args.n)
     model_dir = Path(args.model) if args.model else default_model()
-    model, tok = load_model_and_tokenizer(model_dir, "cpu")
+    model, tok = load_model_and_tokenizer(model_dir, device="cpu")
     tasks = pl.read_parquet(paths.TASKS / "train.parquet").select(TASK_COLUMNS) \
         .sample(n=args.prompts, shuffle=True, seed=cfg.seed)
     n = len(tasks) * rs.samples_per_prompt
     verify(tasks.head(2), [[""] * 1] * 2)  # start the verifier workers outside the timings
     results = {}
-    for name, fn in (("batched (r1.generate + registry)", batched), ("plain model.generate loop", plain_loop)):
+    for name, fn in (("batched (r1.model.generate + registry)", batched), ("plain model.generate loop", plain_loop)):
         r = fn(model, tok, tasks, rs, cfg.seed)
         r.update(completions=n, completions_per_s=n / r["seconds"], tokens_per_s=r["tokens"] / r["generate_seconds"])
         results[name] = r
-    speedup = (results["batched (r1.generate + registry)"]["completions_per_s"]
+    speedup = (results["batched (r1.model.generate + registry)"]["completions_per_s"]
                / results["plain model.generate loop"]["completions_per_s"])
     print(f"model {model_dir}, {len(tasks)} prompts x {rs.samples_per_prompt} samples, "
           f"max_new_tokens {rs.max_new_tokens}, batch_size {rs.batch_size}")

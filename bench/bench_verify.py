@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from r1.rewards import get  # noqa: E402
-from r1.verifiers.pool import pool, shutdown  # noqa: E402
+from r1.verify.rewards import get  # noqa: E402
+from r1.verify.pool import pool, shutdown  # noqa: E402
 
 
 def math_rows(n: int, rng: random.Random, symbolic_share: float) -> tuple[list[str], list[str]]:
@@ -98,12 +98,12 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=512)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()  # start and warm every worker outside the timed sections
-    for kind, fn in (("math", "r1.verifiers.math:mv_batch"), ("code", "r1.verifiers.sandbox:isolation")):
+    for kind, fn in (("math", "r1.verify.math:mv_batch"), ("code", "r1.verify.sandbox:isolation")):
         p = pool(kind)
         arg = [("1", "1")] if kind == "math" else None
         list(p.threads.map(lambda _: p.call(fn, arg), range(p.size)))
     print(f"workers ready in {time.perf_counter() - t0:.1f}s ({pool('math').size} math, {pool('code').size} code); "
-          f"sandbox: {pool('code').call('r1.verifiers.sandbox:isolation', None)}")  # fmt: skip
+          f"sandbox: {pool('code').call('r1.verify.sandbox:isolation', None)}")  # fmt: skip
     m = bench_math(args.math, args.batch, 0.05, seed=0)
     bench_math(args.symbolic, args.batch, 1.0, seed=1)
     c = bench_code(args.code, args.batch, seed=2)

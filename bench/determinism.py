@@ -1,12 +1,16 @@
 """Build a profile twice from scratch (same seed, same machine, same source) and compare every DVC out's hash.
 
     .venv/bin/python bench/determinism.py [--profile ci] [--target all] [--rev HEAD] [--json rows.json]
+    .venv/bin/python bench/determinism.py --against 8e00bd4     # this tree against an older revision
+
+With `--against REV` the second build is of REV instead of the same source: a refactor's outputs are compared with
+the revision before it (manifest.json records the git revision, so it differs by design; every other file should not).
 
 Both builds start from one copy of the source (the working tree, or `--rev`'s committed tree), so they record the
 same git revision. Each is built by Snakemake, then adopted by DVC (`dvc commit --force`), and the md5 of every out
 in dvc.lock is compared: DVC's own hash, directory hashes included (run sidecars are .dvcignore'd). For an out that
 differs, the files that differ (from DVC's .dir listings), and for JSON/TSV files the keys or columns that differ.
-Datasets must be identical; for models the table says which are bit-identical (see README, "Determinism").
+Datasets must be identical; for models the table says which are bit-identical (see docs/results.md, "Determinism").
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from pipeline_util import BIN, ROOT, copy_repo, run, snakemake  # noqa: E402
+from helpers.pipeline import BIN, ROOT, copy_repo, run, snakemake  # noqa: E402
 
 DVC = str(BIN / "dvc")
 # The copy's commit gets fixed dates, so the same tree is the same revision in every copy (manifests record it).
@@ -123,13 +127,17 @@ def main() -> int:
     parser.add_argument("--profile", default="ci")
     parser.add_argument("--target", default="all", help="Snakemake target (default: the whole DAG, part 1 + 2)")
     parser.add_argument("--rev", help="build this committed revision instead of the working tree")
+    parser.add_argument("--against", help="build the second copy from this revision (default: the same source)")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     parser.add_argument("--keep", action="store_true", help="keep the two build directories")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="r1-det-"))
     a = source(scratch / "a", args.profile, args.rev)
     b = scratch / "b"
-    shutil.copytree(a, b, symlinks=True)  # the same source (and git revision) for both, whatever else changes
+    if args.against:
+        source(b, args.profile, args.against)
+    else:
+        shutil.copytree(a, b, symlinks=True)  # the same source (and git revision) for both, whatever else changes
     ta = build(a, args.profile, args.target)
     tb = build(b, args.profile, args.target)
     print(f"builds ({args.profile}, target {args.target}): {ta:.0f} s and {tb:.0f} s in {scratch}")
@@ -141,6 +149,9 @@ def main() -> int:
             print(f"{'':<{width}}    {rel}: {why}")
     n_same = sum(r["identical"] for r in rows)
     print(f"{n_same}/{len(rows)} outs identical")
+    only_manifests = [r["out"] for r in rows if not r["identical"] and r["files"]
+                      and set(r["files"]) <= {"manifest.json", "config.yaml"}]
+    print(f"{len(only_manifests)} differ only in manifest.json / config.yaml (the recorded revision and params)")
     if args.json:
         args.json.write_text(json.dumps({"profile": args.profile, "target": args.target, "rev": args.rev,
                                          "seconds": [round(ta), round(tb)], "rows": rows}, indent=2) + "\n")

@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         path = sum(times.get(s, 0.0) for s in ("tasks", "base", "r1_zero", "eval_r1_zero"))
         print(f"| critical path (tasks + base + r1_zero + eval_r1_zero) | {path:.0f} ({path / 60:.1f} min) |")
     if args.plots:
-        from r1.report import plot_training
+        from r1.eval.report import plot_training
 
         args.plots.mkdir(parents=True, exist_ok=True)
         tsv = args.build / "models" / "r1_zero" / "metrics.tsv"

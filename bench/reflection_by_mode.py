@@ -17,7 +17,8 @@ import polars as pl
 import torch
 
 from r1 import config
-from r1 import eval as eval_mod
+from r1.build import paths
+from r1.eval import scoring as eval_mod
 
 ANSWERS_AT_ONCE = pl.col("completion").str.contains("<think> </think>", literal=True)
 MISS_SEEN = pl.col("completion").str.contains(" is not ", literal=True)
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     # the eval stage's settings (lengths, batch) from params, with this run's sampling
     cfg = dataclasses.replace(config.load().eval, models=["x"], k=args.k, temperature=args.temperature,
                               top_p=args.top_p, max_items_per_family=None)
-    metrics, samples, _ = eval_mod.evaluate(args.model, eval_mod.load_items(), cfg)
+    metrics, samples, _ = eval_mod.evaluate(args.model, eval_mod.load_items(paths.TASKS / "eval.parquet"), cfg)
     if args.out:
         samples.write_parquet(args.out)
     with pl.Config(tbl_rows=30):

@@ -12,7 +12,7 @@ import csv
 import sys
 from pathlib import Path
 
-PART1 = ("tasks", "base", "r1_zero", "eval_base", "eval_r1_zero", "eval")
+PART1 = ("tasks", "base", "r1_zero", "eval_base", "eval_r1_zero", "report")
 
 
 def stage_seconds(build: Path) -> dict[str, float]:

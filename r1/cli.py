@@ -9,19 +9,20 @@ import sys
 from pathlib import Path
 
 from r1 import config as config_mod
-from r1 import dag
+from r1.build import dag
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="r1", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run one stage's module: r1 run <module> [--profile P] [args]")
-    run.add_argument("module")
+    run = sub.add_parser("run", help="run one stage by its DAG name: r1 run <stage> [--profile P]")
+    run.add_argument("stage")
+    run.add_argument("--profile", default=None)
     sub.add_parser("verify", help="score completion rows: r1 verify --in FILE --out FILE", add_help=False)
     check = sub.add_parser("check", help="validate params.yaml (+ a profile overlay); exit 1 naming the bad key")
     check.add_argument("--profile", default=None)
-    dag_cmd = sub.add_parser("dag", help="generate dvc.yaml from r1/dag.py, or check it for drift")
+    dag_cmd = sub.add_parser("dag", help="generate dvc.yaml from r1/build/dag.py, or check it for drift")
     dag_cmd.add_argument("--write", action="store_true")
     lineage = sub.add_parser("lineage", help="print an artifact's chain of inputs back to the base")
     lineage.add_argument("artifact")
@@ -29,48 +30,48 @@ def main(argv: list[str] | None = None) -> int:
 
     args, rest = parser.parse_known_args(argv)
     if args.command == "verify":
-        from r1 import verify
+        from r1.verify import cli as verify_cli
 
-        return verify.cli(rest)
-    if rest and args.command != "run":
+        return verify_cli.cli(rest)
+    if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    try:
+        cfg = config_mod.load(getattr(args, "profile", None))
+    except config_mod.ConfigError as err:
+        print(f"config error: {err}", file=sys.stderr)
+        return 1
     if args.command == "run":
-        module = importlib.import_module(f"r1.{args.module}")
-        sys.argv = [f"r1.{args.module}", *rest]
-        module.cli() if hasattr(module, "cli") else _run_module_main(args.module, module, rest)
+        stages = dag.for_params(cfg)
+        if args.stage not in stages:
+            print(f"r1 run: no stage {args.stage!r}; stages: {', '.join(stages)}", file=sys.stderr)
+            return 2
+        stage = stages[args.stage]
+        from r1.build.stage import entry
+
+        module = importlib.import_module(f"r1.stages.{stage.module}")
+        entry(module.main, [*([stage.instance] if stage.instance else []), "--profile", cfg.profile])
         return 0
     if args.command == "check":
-        try:
-            cfg = config_mod.load(args.profile)
-        except config_mod.ConfigError as err:
-            print(f"config error: {err}", file=sys.stderr)
-            return 1
         print(f"ok: profile {cfg.profile!r} is valid")
         return 0
     if args.command == "dag":
-        models = config_mod.load().eval.models
+        target = config_mod.ROOT / "dvc.yaml"
         if args.write:
-            print(f"wrote {dag.write_dvc_yaml(config_mod.ROOT, models)}")
+            target.write_text(dag.render_dvc_yaml(cfg))
+            print(f"wrote {target}")
             return 0
-        current = (config_mod.ROOT / "dvc.yaml").read_text()
-        if current != dag.render_dvc_yaml(models):
-            print("dvc.yaml drifted from r1/dag.py: run `r1 dag --write`", file=sys.stderr)
+        if target.read_text() != dag.render_dvc_yaml(cfg):
+            print("dvc.yaml drifted from r1/build/dag.py: run `r1 dag --write`", file=sys.stderr)
             return 1
-        print("dvc.yaml matches r1/dag.py")
+        print("dvc.yaml matches r1/build/dag.py")
         return 0
     if args.command == "lineage":
-        from r1 import lineage as lineage_mod
+        from r1.build import lineage as lineage_mod
 
         chain = lineage_mod.chain(Path(args.artifact))
         print(json.dumps(chain, indent=2) if args.json else lineage_mod.format_chain(chain))
         return 0
     return 2
-
-
-def _run_module_main(name, module, rest):
-    from r1.artifacts import run_stage
-
-    run_stage(name, module.main, rest)
 
 
 if __name__ == "__main__":

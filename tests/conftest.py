@@ -26,14 +26,14 @@ def ci_build(tmp_path_factory):
     the same artifacts with `dvc commit` instead of building them a second time."""
     import time
 
-    from pipeline_util import copy_repo, snakemake
+    from helpers.pipeline import copy_repo, snakemake
 
     repo = copy_repo(tmp_path_factory.mktemp("ci_build"))
     started = time.time()
     snakemake(repo, "all")
     seconds = time.time() - started
     # Determinism: run-specific timing lives in each artifact's run sidecars, never in a file DVC hashes.
-    from r1.artifacts import MANIFEST, RUN_INFO
+    from r1.build.artifacts import MANIFEST, RUN_INFO
 
     for manifest in sorted([*repo.glob(f"data/**/{MANIFEST}"), *repo.glob(f"models/**/{MANIFEST}")]):
         assert (manifest.parent / RUN_INFO).exists(), f"no {RUN_INFO} beside {manifest.relative_to(repo)}"
@@ -49,7 +49,7 @@ NOT_OURS = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "special_to
 def timing_in_hashed_files(repo: Path) -> dict[str, set[str]]:
     """{file: timing keys or columns} for every JSON/TSV under data/, models/ and reports/ that DVC hashes (run
     sidecars skipped, as .dvcignore skips them)."""
-    from r1.artifacts import is_run_sidecar, timing_fields
+    from r1.build.artifacts import is_run_sidecar, timing_fields
 
     found = {}
     for tree in ("data", "models", "reports"):

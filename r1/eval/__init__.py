@@ -1,0 +1,1 @@
+"""Evaluation: pass@1 / cons@k scoring, the report, and the checks of R1's findings in miniature."""

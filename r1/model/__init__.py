@@ -1,0 +1,1 @@
+"""The models: a miniature DeepSeek-V3 (build, tokenizer, import, save) and batched generation."""

@@ -1,0 +1,26 @@
+"""`report` stage: one table of every evaluated model (reports/eval.md, the DVC metrics reports/eval.json) and the
+RL training curves (reports/plots/).
+
+    python -m r1.stages.report [--profile P]
+
+Reads each `eval_<model>` stage's json, in the order of `eval.models`, and each RL model's metrics.tsv. R1's tables
+compare its models on pass@1 and cons@64; here pass@1, cons@k and pass@k sit beside response length, format and
+reflection rates, overall and per task family.
+"""
+
+from pathlib import Path
+
+from r1.build.stage import StageRun, entry
+from r1.eval.report import report
+
+
+def main(run: StageRun) -> None:
+    models = run.cfg.eval.models
+    out_md, plots_dir = (Path(p) for p in run.stage.outs)
+    (out_json,) = (Path(p) for p in run.stage.metrics)
+    report({m: run.input(f"eval_{m}") for m in models}, out_json, out_md, plots_dir,
+           model_dirs={m: run.input(m) for m in models if m in run.stage.needs})
+
+
+if __name__ == "__main__":
+    entry(main)

@@ -1,0 +1,132 @@
+"""The Trainer callbacks the runners share: a wall-clock cap, the checkpoint completion marker, and the loggers that
+write a run's curve while it trains (GRPO's metrics.tsv, SFT's loss curve).
+
+The curves hold no clock: the seconds of each logged step go to the THROUGHPUT run sidecar (r1.build.artifacts), so
+two runs with the same seed write the same hashed files.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from pathlib import Path
+from typing import Callable
+
+from transformers import TrainerCallback
+
+from r1.build import checkpoints
+from r1.build.artifacts import THROUGHPUT
+
+Log = Callable[[str], None]
+
+
+class WallClock(TrainerCallback):
+    """Stop training once `max_minutes` have passed, keeping what was learnt (the caller saves the model).
+
+    The clock starts when training begins, or at `started` (GRPO counts its trainer's setup too). `save` also saves a
+    checkpoint at the stop; `log` says once that the cap was reached."""
+
+    def __init__(self, max_minutes: float, log: Log | None = None, save: bool = False, started: float | None = None):
+        self.max_minutes, self.log, self.save, self.started = max_minutes, log, save, started
+        self.said = False
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if self.started is None:
+            self.started = time.time()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if time.time() - self.started > self.max_minutes * 60:
+            if self.log and not self.said:
+                self.log(f"wall-clock cap {self.max_minutes} min reached at step {state.global_step}; stopping")
+                self.said = True
+            control.should_training_stop = True
+            if self.save:
+                control.should_save = True
+        return control
+
+
+class MarkComplete(TrainerCallback):
+    """Mark each checkpoint complete (r1.build.checkpoints) once the Trainer has written all of it: on_save runs
+    after the save, so a run killed mid-save leaves an unmarked checkpoint that is never resumed."""
+
+    def __init__(self, log: Log | None = None):
+        self.log = log
+
+    def on_save(self, args, state, control, **kwargs):
+        ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if ckpt.is_dir():
+            checkpoints.mark_complete(ckpt)
+            if self.log:
+                self.log(f"checkpoint {ckpt.name} complete")
+
+
+# GRPO metrics.tsv columns -> TRL log keys (each reward's mean is `rewards/<name>/mean`)
+GRPO_COLUMNS = {
+    "reward": "reward",
+    "reward_std": "reward_std",
+    "completion_length": "completions/mean_length",
+    "clipped_ratio": "completions/clipped_ratio",
+    "kl": "kl",
+    "entropy": "entropy",
+    "learning_rate": "learning_rate",
+    "frac_reward_zero_std": "frac_reward_zero_std",
+}
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        return "" if math.isnan(v) else round(v, 5)
+    return v
+
+
+class GRPOMetrics(TrainerCallback):
+    """GRPO: one row per logged step appended to `path` (metrics.tsv): TRL's reward statistics, accuracy, each
+    reward's mean as `reward_<name>` and the zero-weight `probe` reward's mean as `reflection_rate`; the seconds since
+    the callback was built go to the THROUGHPUT sidecar beside it."""
+
+    def __init__(self, path: Path, reward_names: list[str], probe: str, log: Log):
+        self.path, self.reward_names, self.probe, self.log = Path(path), list(reward_names), probe, log
+        self.start = time.time()
+        self.header = ["step", *GRPO_COLUMNS, "accuracy", "reflection_rate",
+                       *[f"reward_{n}" for n in self.reward_names if n != probe]]
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        logs = logs or {}
+        if "reward" not in logs:
+            return
+        row = {"step": state.global_step}
+        elapsed = round(time.time() - self.start, 1)
+        for col, key in GRPO_COLUMNS.items():
+            row[col] = logs.get(key, "")
+        for name in self.reward_names:
+            value = logs.get(f"rewards/{name}/mean", "")
+            if name == self.probe:
+                row["reflection_rate"] = value
+            else:
+                row[f"reward_{name}"] = value
+        row["accuracy"] = logs.get("rewards/accuracy/mean", "")
+        new = not self.path.exists()
+        with open(self.path, "a", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=self.header, delimiter="\t", extrasaction="ignore")
+            if new:
+                w.writeheader()
+            w.writerow({k: _fmt(v) for k, v in row.items()})
+        timing_path = self.path.with_name(THROUGHPUT)  # the clock: a run sidecar, not the hashed curve
+        new = not timing_path.exists()
+        with open(timing_path, "a") as fh:
+            fh.write(("step\telapsed_s\n" if new else "") + f"{state.global_step}\t{elapsed}\n")
+        acc, length, refl = row["accuracy"], row["completion_length"], row.get("reflection_rate", "")
+        self.log(f"step {state.global_step}/{args.max_steps} reward {_fmt(row['reward'])} acc {_fmt(acc)} "
+                 f"len {_fmt(length)} reflect {_fmt(refl)} kl {_fmt(row['kl'])} {elapsed:.0f}s")
+
+
+class LossCurve(TrainerCallback):
+    """SFT: (step, loss, time) of each logged step appended to `curve`, which the runner writes out at the end."""
+
+    def __init__(self, curve: list):
+        self.curve = curve
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and "loss" in logs:
+            self.curve.append((state.global_step, float(logs["loss"]), time.time()))

@@ -1,0 +1,150 @@
+import dataclasses
+
+import pytest
+
+from r1 import config
+from r1.build import checkpoints
+from r1.build.artifacts import THROUGHPUT, timing_fields
+from r1.model import modeling
+from r1.train import grpo
+from r1.verify import rewards
+
+from helpers.tiny import records
+from helpers.tiny import TEXTS, TINY
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tiny_base")
+    tok = modeling.train_tokenizer(TEXTS, 300)
+    modeling.save_model_and_tokenizer(modeling.build_model(TINY, tok), tok, d)
+    return d
+
+
+def _cfg(**over):
+    g = config.load("ci").r1_zero
+    kw = dict(num_generations=2, generation_batch_size=4, max_completion_length=8, max_steps=2, save_steps=1,
+              max_minutes=1.0, bf16=False, beta=0.001)
+    return dataclasses.replace(g, **{**kw, **over})
+
+
+def _rows():
+    return grpo.rl_rows([r for r in records("train", 20, 7) if r["kind"] != "code"])
+
+
+def _rewards(cfg):
+    """The rule rewards of `cfg.rewards`, as the GRPO stages on the tasks pass them."""
+    return {name: rewards.get(name) for name in cfg.rewards}
+
+
+def test_grpo_runs_two_steps_and_writes_metrics(tiny_model_dir, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    summary = grpo.run_grpo(tiny_model_dir, out, _cfg(), _rows(), _rewards(_cfg()), seed=0,
+                            checkpoint_dir=tmp_path / "ckpt")
+    assert summary["steps"] == 2
+    rows = grpo.read_metrics(out / grpo.METRICS)
+    assert [int(r["step"]) for r in rows] == [1, 2]
+    # the clock goes to the throughput sidecar: metrics.tsv and the summary (both hashed) hold no timing
+    assert not timing_fields(out / grpo.METRICS) and not set(summary) & {"minutes", "seconds"}
+    timing = grpo.read_metrics(out / THROUGHPUT)
+    assert [int(r["step"]) for r in timing] == [1, 2] and all(float(r["elapsed_s"]) >= 0 for r in timing)
+    for col in ("accuracy", "reward_accuracy", "reward_format", "completion_length", "kl", "reflection_rate"):
+        assert rows[-1][col] != "", col
+    assert (out / "config.json").exists() and (out / "tokenizer.json").exists()
+    assert not any((tmp_path / "ckpt").iterdir())  # a finished run leaves no checkpoints to continue from
+
+
+class Killed(Exception):
+    pass
+
+
+def _killer(at_step: int):
+    """A callback that kills the run once checkpoint-<at_step> is saved (and marked complete)."""
+    from transformers import TrainerCallback
+
+    class Kill(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):
+            if state.global_step == at_step:
+                raise Killed(at_step)
+
+    return Kill()
+
+
+def _killed_run(model_dir, tmp_path, ckpt, cfg, at_step):
+    out = tmp_path / "killed"
+    out.mkdir(exist_ok=True)
+    with pytest.raises(Killed):
+        grpo.run_grpo(model_dir, out, cfg, _rows(), _rewards(cfg), seed=0, checkpoint_dir=ckpt,
+                      callbacks=[_killer(at_step)])
+    (work,) = [p for p in ckpt.iterdir() if p.is_dir()]
+    return work
+
+
+def test_resume_skips_an_unmarked_checkpoint(tmp_path):
+    ckpt = tmp_path / "ckpt"
+    for step, marked in ((5, True), (10, True), (15, False)):
+        (ckpt / f"checkpoint-{step}").mkdir(parents=True)
+        if marked:
+            checkpoints.mark_complete(ckpt / f"checkpoint-{step}")
+    assert checkpoints.last_complete(ckpt) == ckpt / "checkpoint-10"
+    assert not (ckpt / "checkpoint-15").exists()  # the half-written one is removed
+    assert checkpoints.last_complete(tmp_path / "none") is None
+
+
+def test_a_killed_run_resumes_from_its_last_complete_checkpoint_with_its_weights(tiny_model_dir, tmp_path):
+    from transformers import TrainerCallback
+
+    ckpt = tmp_path / "ckpt"
+    # a reward that varies within a group (by length) and a large step, so that every weight moves at step 1
+    cfg = _cfg(max_steps=3, rewards={"length": 1.0}, learning_rate=1e-2)
+    work = _killed_run(tiny_model_dir, tmp_path, ckpt, cfg, at_step=2)
+    # checkpoint-2 lost its marker (killed mid-save) and its files are truncated: resume from checkpoint-1
+    newest = work / "checkpoint-2"
+    (newest / checkpoints.MARKER).unlink()
+    for f in newest.glob("*.safetensors"):
+        f.write_bytes(f.read_bytes()[:10])
+    saved = modeling.load_model_and_tokenizer(work / "checkpoint-1")[0].state_dict()
+    start = modeling.load_model_and_tokenizer(tiny_model_dir)[0].state_dict()
+    experts = [k for k in saved if ".experts." in k]
+    assert experts and any(not saved[k].equal(start[k]) for k in experts)  # the MoE experts did train
+
+    resumed_weights = {}
+
+    class Snapshot(TrainerCallback):
+        def on_train_begin(self, args, state, control, model=None, **kwargs):
+            resumed_weights.update({k: v.detach().clone() for k, v in model.state_dict().items()})
+
+    out = tmp_path / "out"
+    out.mkdir()
+    summary = grpo.run_grpo(tiny_model_dir, out, cfg, _rows(), _rewards(cfg), seed=0, checkpoint_dir=ckpt,
+                            callbacks=[Snapshot()])
+    assert summary["resumed_from"] == "checkpoint-1" and summary["steps"] == 3
+    # every weight, the experts included, is the checkpoint's (the Trainer's own reload left experts at the start's)
+    assert set(resumed_weights) >= set(saved)
+    assert [k for k in saved if not resumed_weights[k].equal(saved[k])] == []
+    assert [int(r["step"]) for r in grpo.read_metrics(out / grpo.METRICS)] == [1, 2, 3]
+    assert [int(r["step"]) for r in grpo.read_metrics(out / THROUGHPUT)] == [1, 2, 3]  # cut back on resume too
+    assert not any(ckpt.iterdir())  # finished: nothing left to continue from
+
+
+def test_a_rerun_with_other_settings_starts_afresh(tiny_model_dir, tmp_path):
+    ckpt = tmp_path / "ckpt"
+    old = _killed_run(tiny_model_dir, tmp_path, ckpt, _cfg(max_steps=3), at_step=2)
+    assert checkpoints.last_complete(old, remove_incomplete=False).name == "checkpoint-2"
+    out = tmp_path / "out"
+    out.mkdir()
+    cfg = _cfg(max_steps=3, learning_rate=1e-3)
+    summary = grpo.run_grpo(tiny_model_dir, out, cfg, _rows(), _rewards(cfg), seed=0, checkpoint_dir=ckpt)
+    assert summary["resumed_from"] is None and summary["steps"] == 3
+    assert not old.exists()  # the other run's checkpoints are gone
+    # and a finished run is not continued by its own rerun either: the rerun trains from the start again
+    again = grpo.run_grpo(tiny_model_dir, out, cfg, _rows(), _rewards(cfg), seed=0, checkpoint_dir=ckpt)
+    assert again["resumed_from"] is None and again["steps"] == 3
+
+
+def test_every_weighted_reward_needs_its_function(tiny_model_dir, tmp_path):
+    cfg = _cfg(rewards={"accuracy": 1.0, "format": 0.5})
+    with pytest.raises(ValueError, match="format"):
+        grpo.run_grpo(tiny_model_dir, tmp_path, cfg, _rows(), {"accuracy": rewards.get("accuracy")}, seed=0,
+                      checkpoint_dir=tmp_path / "ckpt")

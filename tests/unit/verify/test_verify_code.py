@@ -1,0 +1,107 @@
+"""Code verifier: classification, test splitting, type-strict comparison, the article's four completions, speed."""
+
+import pytest
+
+from r1.verify.rewards import get
+from r1.verify import code
+
+PROMPT = "Write Python code that takes a list of numbers, returns them sorted, and adds 42 at the beginning"
+TESTS = "\n".join([
+    "assert sort_add_42([3, 1, 2]) == [42, 1, 2, 3]",
+    "assert sort_add_42([]) == [42]",
+    "assert sort_add_42([5, -1]) == [42, -1, 5]",
+    "assert sort_add_42([1.5, 0]) == [42, 0, 1.5]",
+    "assert len(sort_add_42([9, 9])) == 3",
+])  # fmt: skip
+REFERENCE = "def sort_add_42(xs):\n    return [42] + sorted(xs)\n"
+ARTICLE = [
+    "<think>The user wants sorting.</think> <answer>You should sort the numbers and then put 42 in front.</answer>",
+    "<think>JS is fine.</think> <answer>\n```javascript\nfunction sort_add_42(xs) {\n  return [42, ...xs.sort()];\n}\n```\n</answer>",
+    "<think>Sort it.</think> <answer>\n```python\ndef sort_add_42(xs):\n    return sorted(xs) + [42]\n```\n</answer>",
+    f"<think>Sort, then prepend.</think> <answer>\n```python\n{REFERENCE}```\n</answer>",
+]
+SLOW = ("<think>Bubble sort, slowly.</think> <answer>\n```python\nimport time\ndef sort_add_42(xs):\n"
+        "    time.sleep(0.01)\n    return [42] + sorted(xs)\n```\n</answer>")  # fmt: skip
+
+
+def row(n):
+    return {"kind": ["code"] * n, "prompt": [PROMPT] * n, "tests": [TESTS] * n, "entry_point": ["sort_add_42"] * n,
+            "reference": [REFERENCE] * n}  # fmt: skip
+
+
+def test_article_four_completions_rank_strictly():
+    scores = get("accuracy").details(ARTICLE, **row(4))
+    assert [s.reason for s in scores] == ["no_code", "not_python", "tests_failed", None]
+    v = [s.value for s in scores]
+    assert v[0] <= v[1] < v[2] < v[3] == 1.0
+    assert v[2] < 0.5  # wrong code is never rewarded like right code
+
+
+def test_partial_credit_grows_with_passed_tests_but_stays_below_correct():
+    half = "```python\ndef sort_add_42(xs):\n    return [42] + xs\n```"  # right only when already sorted
+    none = "```python\ndef sort_add_42(xs):\n    return None\n```"
+    a, b = get("accuracy")([half, none], **row(2))
+    assert 0.1 <= b < a < 0.5
+
+
+def test_slow_correct_code_scores_below_fast_with_code_speed():
+    fast, slow = get("code_speed")([ARTICLE[3], SLOW], **row(2))
+    assert fast > 0.5 and slow < 0.1
+    acc = get("accuracy")([ARTICLE[3], SLOW], **row(2))
+    assert acc == [1.0, 1.0]
+    assert fast + acc[0] > slow + acc[1]
+    wrong, not_code = get("code_speed")([ARTICLE[2], ARTICLE[0]], **row(2))
+    assert wrong == 0.0 and not_code == 0.0
+
+
+def test_code_speed_is_none_without_reference_or_for_other_kinds():
+    r = row(1)
+    r["reference"] = [None]
+    assert get("code_speed")([ARTICLE[3]], **r) == [None]
+    assert get("code_speed")(["<answer>4</answer>"], kind=["math"], answer=["4"]) == [None]
+
+
+@pytest.mark.parametrize(
+    "text,reason",
+    [
+        ("Just sort them.", "no_code"),
+        ("<answer>sorted</answer>", "no_code"),
+        ("```rust\nfn main() {}\n```", "not_python"),
+        ("```\nint main() { return 0; }\n```", "not_python"),
+        ("<answer>function f(x) { return x; }</answer>", "not_python"),
+    ],
+)
+def test_classify_rejects(text, reason):
+    assert code.classify(text) == (None, (0.0, reason))
+
+
+def test_classify_accepts_bare_and_fenced_python():
+    assert code.classify("<answer>def f(x):\n    return x</answer>")[0].startswith("def f")
+    assert code.classify("```py\ndef f(x): return x\n```")[0] == "def f(x): return x\n"
+    assert code.classify([{"role": "assistant", "content": "```python\nf = lambda x: x\n```"}])[0]
+
+
+def test_split_tests_keeps_expected_values_out_of_the_sandbox():
+    setup, items, expected = code.split_tests("import math\nassert f(1) == 2\nassert 3 == f(2)\nassert f(0)\ncheck(f)")
+    assert setup == "import math"
+    assert items == (("value", "f(1)"), ("value", "f(2)"), ("assert", "assert f(0)"), ("assert", "check(f)"))
+    assert expected == (2, 3, None, None)
+    with pytest.raises(code.BadTests):
+        code.split_tests("x = 1")
+    with pytest.raises(code.BadTests):
+        code.split_tests("assert f(1) ==")
+
+
+def test_same_is_type_strict():
+    assert code.same([1, 2.0], [1.0, 2])
+    assert not code.same(True, 1)
+    assert not code.same((1, 2), [1, 2])
+    assert not code.same({"a": [1]}, {"a": (1,)})
+    assert code.same({1, 2}, {2, 1})
+
+
+def test_bad_tests_and_missing_columns_give_none():
+    scores = get("accuracy").details([ARTICLE[3]] * 2, kind=["code"] * 2, tests=["x = 1", None],
+                                     entry_point=["sort_add_42"] * 2)  # fmt: skip
+    assert [s.value for s in scores] == [None, None]
+    assert scores[0].reason.startswith("bad_tests") and scores[1].reason == "no_tests"
