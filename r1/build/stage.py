@@ -27,6 +27,7 @@ from typing import Callable, Iterator
 from r1 import config as config_mod
 from r1.build import dag
 from r1.build.artifacts import atomic_dir, seed_everything, write_manifest
+from r1.build.clock import Cap, CapReached
 from r1.build.log import say
 from r1.build.quality import QualityError
 
@@ -37,6 +38,7 @@ class StageRun:
     cfg: config_mod.Params
     artifacts: dict[str, Path]  # needed stage -> its (first) output
     started: float = field(default_factory=time.time)
+    clock_started: float = field(default_factory=time.monotonic)
     extra: dict = field(default_factory=dict)  # manifest fields the stage records
     timing: dict = field(default_factory=dict)  # run-specific figures: the run sidecar, never the manifest
 
@@ -60,6 +62,12 @@ class StageRun:
             path = self.input(name)
             if not (path / marker if marker else path).exists():
                 sys.exit(f"{self.name}: {path} missing: build the `{name}` stage first")
+
+    def cap(self) -> Cap:
+        """This stage's time cap (`time_caps.minutes.<module>`), counting from the stage's start."""
+        cap = Cap(f"time_caps.minutes.{self.stage.module}", self.cfg.time_caps.of(self.stage.module))
+        cap.started = self.clock_started
+        return cap
 
     def log(self, msg: str) -> None:
         say(self.name, msg)
@@ -103,6 +111,10 @@ def entry(main: Callable[[StageRun], None], argv: list[str] | None = None) -> No
         main(run)
     except QualityError as err:
         sys.exit(f"{name}: {type(err).__name__}: {err}")
+    except CapReached as err:
+        sys.exit(f"{name}: {err}. To finish it, rerun it (`snakemake {name}`, or `{run.stage.command(cfg.profile)}`) "
+                 f"with a larger {err.cap.key} (null: no cap) or on a faster machine; it continues to the same "
+                 f"artifact an uninterrupted run builds.")
 
 
 def start(name: str, cfg: config_mod.Params) -> StageRun:

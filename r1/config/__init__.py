@@ -42,8 +42,27 @@ def validate(raw: dict) -> Params:
     return build(Params, raw)
 
 
+# Wall-clock caps moved out of the stage sections: a cap fails a stage, it never ends one early.
+MOVED_CAPS = {("final", "grpo", "max_minutes"): "final", ("reasoning_set", "max_minutes_per_shard"): "reasoning_shard"}
+
+
 def _current(raw: dict, where: str) -> dict:
     for old, new in RENAMED.items():
         if old in raw:
             raise ConfigError(f"{old}: renamed to {new!r} (in {where})")
+    for section, value in raw.items():
+        keys = [(section, "max_minutes")] if isinstance(value, dict) and "max_minutes" in value else []
+        keys += [k for k in MOVED_CAPS if k[0] == section and _has(value, k[1:])]
+        for key in keys:
+            stage = MOVED_CAPS.get(key, section)
+            raise ConfigError(f"{'.'.join(key)}: moved to time_caps.minutes.{stage} (in {where}); a time cap now "
+                              f"fails the stage instead of ending it early")
     return raw
+
+
+def _has(value, path: tuple) -> bool:
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return False
+        value = value[key]
+    return True

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from r1.build.clock import CAPPED
 from r1.build.paths import MODELS_IN_ORDER
 from r1.config.loader import ConfigError, suggest
 from r1.data import NON_REASONING_CATEGORIES
@@ -96,7 +97,6 @@ class BaseConfig:
     learning_rate: float
     warmup_steps: int
     max_steps: int
-    max_minutes: float = field(metadata={"help": "wall-clock cap on pretraining; stops early, saving the model"})
     bf16: bool
 
     def __post_init__(self):
@@ -137,7 +137,6 @@ class GRPOStageConfig:
     max_prompt_length: int
     max_completion_length: int
     max_steps: int
-    max_minutes: float = field(metadata={"help": "wall-clock cap; stops early, saving the model"})
     save_steps: int
     logging_steps: int
     bf16: bool
@@ -211,7 +210,6 @@ class SFTStageConfig:
 
     num_train_epochs: float
     max_steps: int = field(metadata={"help": "-1: the epochs decide; > 0: a cap on optimizer steps"})
-    max_minutes: float = field(metadata={"help": "wall-clock cap; stops early, saving the model"})
     per_device_train_batch_size: int
     gradient_accumulation_steps: int
     learning_rate: float
@@ -289,8 +287,6 @@ class ReasoningSetConfig:
     top_p: float
     max_new_tokens: int
     batch_size: int = field(metadata={"help": "sequences per generate call"})
-    max_minutes_per_shard: float = field(metadata={"help": "wall-clock cap per shard; a capped shard keeps what "
-                                                               "it verified"})
     min_language_consistency: float = field(metadata={"help": "mixed-language filter: CoT score below this drops"})
     max_paragraph_chars: int = field(metadata={"help": "over-long paragraph filter"})
     near_dup_threshold: float = field(metadata={"help": "word-shingle Jaccard at or above this is a near duplicate"})
@@ -345,7 +341,6 @@ class RewardModelsConfig:
     min_accuracy: float = field(metadata={"help": "quality gate: held-out pair accuracy below this fails"})
     num_train_epochs: float
     max_steps: int
-    max_minutes: float = field(metadata={"help": "wall-clock cap per model"})
     per_device_train_batch_size: int
     gradient_accumulation_steps: int
     learning_rate: float
@@ -387,6 +382,26 @@ class FinalConfig:
 
 
 @dataclass(frozen=True)
+class TimeCaps:
+    """`time_caps`: minutes each long stage may run before it stops with an error (r1.build.clock). Not a budget: a
+    cap never shortens a run, and it is not a stage param, so editing it reruns nothing."""
+
+    minutes: dict[str, float | None] = field(metadata={
+        "help": "stage -> minutes (null: no cap); reaching it fails the stage, keeping its newest checkpoint to "
+                "resume from"})
+
+    def __post_init__(self):
+        for name, value in self.minutes.items():
+            if name not in CAPPED:
+                raise ConfigError(f"minutes.{name}: no time cap for this stage; capped stages: {list(CAPPED)}")
+            if value is not None and value <= 0:
+                raise ConfigError(f"minutes.{name}: must be positive, or null for no cap")
+
+    def of(self, stage: str) -> float | None:
+        return self.minutes.get(stage)
+
+
+@dataclass(frozen=True)
 class Params:
     """The whole params.yaml."""
 
@@ -409,6 +424,7 @@ class Params:
     student_base: BaseConfig
     student: MixSFTStageConfig
     rl_student: GRPOStageConfig
+    time_caps: TimeCaps
 
     def __post_init__(self):
         for i, name in enumerate(self.eval.models):

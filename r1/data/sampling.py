@@ -19,6 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from r1.build import quality
+from r1.build.clock import NO_CAP, Cap
 from r1.build.artifacts import atomic_file, hash_path, write_json
 from r1.build.log import logger
 from r1.config import Params, ReasoningSetConfig, to_dict
@@ -79,9 +80,10 @@ def cap_per_prompt(df: pl.DataFrame, k: int) -> pl.DataFrame:
 
 
 def run_chunks(prompts: pl.DataFrame, model, cfg: Params, shard: int, work: Path,
-               deadline: float | None = None) -> tuple[pl.DataFrame, dict]:
+               cap: Cap = NO_CAP) -> tuple[pl.DataFrame, dict]:
     """Generate + verify chunk by chunk, skipping chunks already in `work`. Returns every chunk's kept rows and
-    per-chunk counts; stops starting new chunks after `deadline` (time.time())."""
+    per-chunk counts. Raises CapReached before starting a chunk once `cap` is reached: the chunks done so far stay
+    in `work`, and a rerun picks up from them."""
     from r1.model.generate import generate
 
     rs, gen = cfg.reasoning_set, cfg.generation
@@ -94,9 +96,7 @@ def run_chunks(prompts: pl.DataFrame, model, cfg: Params, shard: int, work: Path
         if path.exists():
             done += 1
             continue
-        if deadline is not None and time.time() > deadline:
-            log(f"shard {shard}: wall-clock cap reached after {done}/{n_chunks} chunks; keeping what is verified")
-            break
+        cap.check(c, n_chunks, checkpoint=str(work))
         part = prompts.slice(c * rs.chunk_prompts, rs.chunk_prompts)
         completions = generate(model, [sft_prompt(p) for p in part["prompt"]], n=rs.samples_per_prompt,
                                temperature=rs.temperature, top_p=rs.top_p, max_new_tokens=rs.max_new_tokens,

@@ -4,9 +4,8 @@
                                                            metrics.json)
 
 R1 fine-tuned DeepSeek-V3-Base on a few thousand readable long-CoT examples before its reasoning RL, so that RL starts
-from a model that already writes readable reasoning and a summary. Same here, the loss on completions only. A
-wall-clock cap stops training early (the model is still saved); checkpoints in cache/cold_start_sft resume a killed
-run.
+from a model that already writes readable reasoning and a summary. Same here, the loss on completions only. Checkpoints
+in cache/cold_start_sft resume a killed run or one stopped by its time cap.
 """
 
 from r1.build import paths
@@ -18,7 +17,8 @@ def main(run: StageRun) -> None:
     cfg = run.cfg
     with run.publish() as out:
         metrics = sft.fine_tune(run.input("base"), [run.input("cold_start")], out, cfg.cold_start_sft, seed=cfg.seed,
-                                checkpoint_dir=paths.checkpoints(run.name), threads=cfg.compute.train_threads)
+                                checkpoint_dir=paths.checkpoints(run.name), threads=cfg.compute.train_threads,
+                                cap=run.cap())
         run.timing["train_seconds"] = metrics.pop("seconds")  # run-specific: the run sidecar, not the manifest
         run.record(metrics=metrics, init=str(run.input("base")))
     run.log(f"wrote {run.out} in {run.seconds():.1f}s")

@@ -32,7 +32,7 @@ def main(run: StageRun) -> None:
                          final.general_prompts, cfg.seed)
 
     # Rule rewards on the task rows; reward models on the general rows once the preference phase has begun.
-    schedule = PreferenceSchedule(final.preference_from, final.grpo.max_steps, final.grpo.max_minutes)
+    schedule = PreferenceSchedule(final.preference_from, final.grpo.max_steps)
     rewards = {name: RuleOnReasoning(name) for name in final.grpo.rewards}
     rewards.update({name: reward_function(name, run.input("reward_models"), active=schedule)
                     for name in final.preference_rewards})
@@ -43,7 +43,8 @@ def main(run: StageRun) -> None:
 
     with run.publish() as out:
         summary = grpo.run_grpo(run.input("sft"), out, grpo_cfg, rows, rewards, seed=cfg.seed,
-                                checkpoint_dir=paths.checkpoints(run.name), threads=cfg.compute.train_threads)
+                                checkpoint_dir=paths.checkpoints(run.name), threads=cfg.compute.train_threads,
+                                cap=run.cap())
         run.record(summary=summary)
     run.log(f"wrote {run.out} in {run.seconds():.0f}s: {summary}")
 

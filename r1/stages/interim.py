@@ -20,7 +20,8 @@ def main(run: StageRun) -> None:
     with run.publish() as out:
         summary = grpo.train_on_tasks(run.input("cold_start_sft"), run.input("tasks"), out, cfg.interim,
                                       {name: rewards.get(name) for name in cfg.interim.rewards}, seed=cfg.seed,
-                                      checkpoint_dir=paths.checkpoints(run.name), threads=cfg.compute.train_threads)
+                                      checkpoint_dir=paths.checkpoints(run.name), threads=cfg.compute.train_threads,
+                                      cap=run.cap())
         run.record(summary=summary)
     run.log(f"wrote {run.out} in {run.seconds():.0f}s: {summary}")
 

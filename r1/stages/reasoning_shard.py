@@ -6,8 +6,8 @@ examples), its own job so a cluster runs shards side by side, each with a GPU.
 The shard samples its slice of the train prompts, keeps the correct samples (registry `accuracy`) that pass the
 filters (r1.data.filters), at most `max_per_prompt` per prompt. R1 also kept samples that DeepSeek-V3 judged against
 a reference; every task here has a rule verifier, so no generative judge. Work is cached by chunk of prompts under
-cache/reasoning_set/<key>/shard_<i>/: a killed shard resumes at its first missing chunk, and a shard past
-`max_minutes_per_shard` keeps what it verified.
+cache/reasoning_set/<key>/shard_<i>/: a killed shard, or one stopped by its time cap, resumes at its
+first missing chunk.
 """
 
 from __future__ import annotations
@@ -40,8 +40,7 @@ def main(run: StageRun) -> None:
         model = load_model_and_tokenizer(interim, device=gen.device) if gen.backend == "hf" else str(interim)
     run.log(f"shard {shard}/{rs.n_shards}: {len(prompts)} prompts x {rs.samples_per_prompt} samples, "
             f"{n_chunks} chunks in {work}")
-    kept, stats = sampling.run_chunks(prompts, model, cfg, shard, work,
-                                      deadline=started + rs.max_minutes_per_shard * 60)
+    kept, stats = sampling.run_chunks(prompts, model, cfg, shard, work, cap=run.cap())
     kept = sampling.empty_samples(prompts) if kept is None else kept
     # Chunks are filtered on their own; samples of one prompt never span chunks, so this is a final guard.
     kept, _ = filters.exact_duplicates(kept)

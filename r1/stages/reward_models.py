@@ -30,12 +30,12 @@ def main(run: StageRun) -> None:
         run.log(reports[name].summary())
         quality.require(reports[name])
 
-    metrics, seconds = {}, {}
+    metrics, seconds, cap = {}, {}, run.cap()
     files = (rm.helpfulness_path, rm.harmlessness_path) if rm.source == "path" else ()
     with run.publish(inputs=files) as out:
         for name, df in pairs.items():
             metrics[name] = reward_model.train_one(name, run.input("base"), df, out / name, rm, cfg.seed,
-                                                   work_dir=paths.checkpoints(run.name) / name)
+                                                   work_dir=paths.checkpoints(run.name) / name, cap=cap)
             seconds[name] = metrics[name].pop("seconds")  # run-specific: the run sidecar, not metrics.json
             reports[name].add("heldout_accuracy_at_least_min", metrics[name]["heldout_accuracy"] >= rm.min_accuracy,
                               observed=metrics[name]["heldout_accuracy"])

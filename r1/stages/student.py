@@ -18,7 +18,8 @@ def main(run: StageRun) -> None:
     with run.publish() as out:
         metrics = sft.fine_tune(run.input("student_base"), [run.input("reasoning_set")], out, cfg.student,
                                 seed=cfg.seed, checkpoint_dir=paths.checkpoints(run.name),
-                                threads=cfg.compute.train_threads, non_reasoning=run.input("non_reasoning_set"))
+                                threads=cfg.compute.train_threads, non_reasoning=run.input("non_reasoning_set"),
+                                cap=run.cap())
         run.timing["train_seconds"] = metrics.pop("seconds")  # run-specific: the run sidecar, not the manifest
         run.record(metrics=metrics, init=str(run.input("student_base")))
     run.log(f"wrote {run.out} in {run.seconds():.1f}s")

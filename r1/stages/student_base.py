@@ -7,6 +7,7 @@ R1 distilled into pretrained Qwen and Llama models. Here the student base is bui
 checkpoint), so the distilled `student` and the RL-only `rl_student` start from the same weights.
 """
 
+from r1.build import paths
 from r1.build.stage import StageRun, entry
 from r1.train.pretrain import build_base
 
@@ -14,7 +15,8 @@ from r1.train.pretrain import build_base
 def main(run: StageRun) -> None:
     cfg = run.cfg
     with run.publish() as out:
-        run.record(**build_base(cfg.student_base, run.input("tasks"), cfg.seed, cfg.compute.train_threads, out))
+        run.record(**build_base(cfg.student_base, run.input("tasks"), cfg.seed, cfg.compute.train_threads, out,
+                              cap=run.cap(), checkpoint_dir=paths.checkpoints(run.name)))
     run.log(f"wrote {run.out} in {run.seconds():.0f}s")
 
 

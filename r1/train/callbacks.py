@@ -1,4 +1,4 @@
-"""The Trainer callbacks the runners share: a wall-clock cap, the checkpoint completion marker, and the loggers that
+"""The Trainer callbacks the runners share: the time cap, the checkpoint completion marker, and the loggers that
 write a run's curve while it trains (GRPO's metrics.tsv, SFT's loss curve).
 
 The curves hold no clock: the seconds of each logged step go to the THROUGHPUT run sidecar (r1.build.artifacts), so
@@ -17,33 +17,35 @@ from transformers import TrainerCallback
 
 from r1.build import checkpoints
 from r1.build.artifacts import THROUGHPUT
+from r1.build.clock import Cap, CapReached
 
 Log = Callable[[str], None]
 
 
-class WallClock(TrainerCallback):
-    """Stop training once `max_minutes` have passed, keeping what was learnt (the caller saves the model).
+class TimeCap(TrainerCallback):
+    """Stop training when the stage's time cap is reached, saving a checkpoint at that step; the runner then raises
+    `CapReached` (r1.build.clock) instead of publishing what was learnt: a cap fails a run, it never shortens one."""
 
-    The clock starts when training begins, or at `started` (GRPO counts its trainer's setup too). `save` also saves a
-    checkpoint at the stop; `log` says once that the cap was reached."""
-
-    def __init__(self, max_minutes: float, log: Log | None = None, save: bool = False, started: float | None = None):
-        self.max_minutes, self.log, self.save, self.started = max_minutes, log, save, started
-        self.said = False
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        if self.started is None:
-            self.started = time.time()
+    def __init__(self, cap: Cap, log: Log | None = None, every: int = 1):
+        self.cap, self.log, self.every = cap, log, every  # stop only at multiples of `every` (the logging steps)
+        self.stopped_at: int | None = None
 
     def on_step_end(self, args, state, control, **kwargs):
-        if time.time() - self.started > self.max_minutes * 60:
-            if self.log and not self.said:
-                self.log(f"wall-clock cap {self.max_minutes} min reached at step {state.global_step}; stopping")
-                self.said = True
+        if (self.stopped_at is None and state.global_step < state.max_steps and state.global_step % self.every == 0
+                and self.cap.reached()):
+            self.stopped_at = state.global_step
+            if self.log:
+                self.log(f"time cap {self.cap.key} = {self.cap.minutes:g} min reached at step {state.global_step} "
+                         f"of {state.max_steps}; saving a checkpoint and stopping")
             control.should_training_stop = True
-            if self.save:
-                control.should_save = True
+            control.should_save = True
         return control
+
+    def raise_if_stopped(self, total: int, work: Path) -> None:
+        """After `trainer.train()`: CapReached naming the checkpoint a rerun continues from, if the cap stopped it."""
+        if self.stopped_at is not None:
+            ckpt = checkpoints.last_complete(work, remove_incomplete=False)
+            raise CapReached(self.cap, self.stopped_at, total, str(ckpt) if ckpt else None)
 
 
 class MarkComplete(TrainerCallback):

@@ -33,6 +33,7 @@ import polars as pl
 
 from r1.build import checkpoints
 from r1.build.artifacts import THROUGHPUT
+from r1.build.clock import NO_CAP, Cap
 from r1.build.log import logger
 from r1.config import GRPOStageConfig, to_dict
 
@@ -45,11 +46,11 @@ def _truncate_metrics(metrics_path: Path, step: int) -> None:
     """Keep rows up to `step` (the resumed checkpoint): the rest will be logged again."""
     if not metrics_path.exists():
         return
-    lines = metrics_path.read_text().splitlines(keepends=True)
+    lines = metrics_path.read_bytes().splitlines(keepends=True)  # bytes: the csv writer's "\r\n" stays as it is
     if not lines:
         return
-    keep = [lines[0]] + [ln for ln in lines[1:] if ln.split("\t", 1)[0].isdigit() and int(ln.split("\t", 1)[0]) <= step]
-    metrics_path.write_text("".join(keep))
+    keep = [lines[0]] + [ln for ln in lines[1:] if ln.split(b"\t", 1)[0].isdigit() and int(ln.split(b"\t", 1)[0]) <= step]
+    metrics_path.write_bytes(b"".join(keep))
 
 
 def reflection_probe(completions, **_) -> list[float]:
@@ -131,7 +132,7 @@ def _limit_prompts(rows: list[dict], tokenizer, max_prompt_length: int) -> list[
 
 def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, rows: list[dict],
              rewards: dict[str, Callable], *, seed: int, checkpoint_dir: Path | str, callbacks: list | None = None,
-             threads: int = 1) -> dict:
+             threads: int = 1, cap: Cap = NO_CAP) -> dict:
     """GRPO from the model in `model_dir` on `rows` with the reward functions `rewards` (name -> function, one for
     each name of `cfg.rewards`); saves model + tokenizer + metrics.tsv into `out_dir`.
 
@@ -142,7 +143,7 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
     from trl import GRPOTrainer
 
     from r1.model.modeling import load_model_and_tokenizer, n_params, set_threads
-    from r1.train.callbacks import GRPOMetrics, MarkComplete, WallClock
+    from r1.train.callbacks import GRPOMetrics, MarkComplete, TimeCap
 
     if set(rewards) != set(cfg.rewards):
         raise ValueError(f"rewards: functions for {sorted(rewards)}, weights for {sorted(cfg.rewards)}")
@@ -176,16 +177,17 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
             path.unlink(missing_ok=True)
 
     args = grpo_args(cfg, work, seed, weights)
-    own = [MarkComplete(log), WallClock(cfg.max_minutes, log, save=True, started=time.time()),
-           GRPOMetrics(metrics_path, names, REFLECTION_PROBE, log)]
+    timecap = TimeCap(cap, log, every=cfg.logging_steps)
+    own = [MarkComplete(log), timecap, GRPOMetrics(metrics_path, names, REFLECTION_PROBE, log)]
     trainer = GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=dataset, processing_class=tok,
                           callbacks=own + list(callbacks or []))
     log(f"{type(model).__name__} {n_params(model):,} params; {len(rows)} prompts; "
-        f"{cfg.generation_batch_size} completions/step (G={cfg.num_generations}); up to {cfg.max_steps} steps or "
-        f"{cfg.max_minutes} min; rewards {dict(zip(names, weights))}")
+        f"{cfg.generation_batch_size} completions/step (G={cfg.num_generations}); {cfg.max_steps} steps; "
+        f"rewards {dict(zip(names, weights))}")
     checkpoints.restore_weights(trainer, resume)
     torch.manual_seed(seed)
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    timecap.raise_if_stopped(cfg.max_steps, work)
     steps = trainer.state.global_step
 
     trainer.model.save_pretrained(str(out_dir))
@@ -197,8 +199,7 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
     if metrics_path.with_name(THROUGHPUT).exists():
         shutil.copy2(metrics_path.with_name(THROUGHPUT), out_dir / THROUGHPUT)
     # No minutes here: the summary goes into the (hashed) manifest; the wall time is in the run sidecar.
-    summary = {"steps": steps, "resumed_from": resume.name if resume else None,
-               **summarize_metrics(out_dir / METRICS)}
+    summary = {"steps": steps, **summarize_metrics(out_dir / METRICS)}
     shutil.rmtree(work, ignore_errors=True)  # finished: a rerun of the same run must train afresh, not continue
     log(f"done: {steps} steps in {(time.time() - start) / 60:.2f} min")
     return summary
@@ -251,10 +252,10 @@ def mix_rows(records: list[dict], general: pl.DataFrame, n_reasoning: int, n_gen
 
 
 def train_on_tasks(start: Path, tasks: Path, out: Path, cfg: GRPOStageConfig, rewards: dict[str, Callable], *,
-                   seed: int, checkpoint_dir: Path, threads: int) -> dict:
+                   seed: int, checkpoint_dir: Path, threads: int, cap: Cap = NO_CAP) -> dict:
     """The GRPO stages on the train tasks (`r1_zero`, `interim`, `rl_student`): GRPO from the model in `start` on the
     train split of the `tasks` artifact, with `cfg`'s settings and `rewards`, into `out`. Returns the summary."""
     from r1.tasks.pools import load_train_records
 
     return run_grpo(start, out, cfg, rl_rows(load_train_records(tasks)), rewards, seed=seed,
-                    checkpoint_dir=checkpoint_dir, threads=threads)
+                    checkpoint_dir=checkpoint_dir, threads=threads, cap=cap)

@@ -1,7 +1,7 @@
 """Pretraining a base from scratch, or importing one: what the `base` and `student_base` stages run.
 
 `source: scratch` trains a byte-level BPE tokenizer and pretrains a miniature DeepSeek-V3 on the synthetic corpus
-(r1.data.corpus, train tasks only) with bf16 autocast on CPU, under a wall-clock cap. `hf_dir | gguf` imports a local
+(r1.data.corpus, train tasks only) for `max_steps`; a run stopped by its time cap resumes from its saved state. `hf_dir | gguf` imports a local
 checkpoint instead. `build_base` writes the artifact's files: model + tokenizer (save_pretrained), curve.tsv (step,
 loss), corpus.json; and the run sidecar throughput.tsv (step, tokens/s), which DVC ignores.
 """
@@ -12,12 +12,15 @@ import collections
 import json
 import math
 import random
+import shutil
 import time
 from pathlib import Path
 
-from r1.build.artifacts import THROUGHPUT, write_throughput
+from r1.build import checkpoints
+from r1.build.artifacts import THROUGHPUT, atomic_file, hash_path, write_throughput
+from r1.build.clock import NO_CAP, Cap, CapReached
 from r1.build.log import logger
-from r1.config import BaseConfig
+from r1.config import BaseConfig, to_dict
 from r1.data import corpus as corpus_mod
 
 CURVE = "curve.tsv"
@@ -65,32 +68,46 @@ def batches(docs_ids: list[list[int]], batch_size: int, seq_len: int, pad_id: in
 
 
 def lr_at(progress: float, cfg: BaseConfig, step: int) -> float:
-    """Linear warmup, then cosine to 10%; progress is the larger of the step and the wall-clock fractions, so the
-    schedule completes whichever cap ends training."""
+    """Linear warmup, then cosine to 10%; `progress` is the step's fraction of max_steps."""
     if step < cfg.warmup_steps:
         return cfg.learning_rate * (step + 1) / cfg.warmup_steps
     return cfg.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-def pretrain(model, data: list, cfg: BaseConfig, seed: int, log_every: int = 25) -> list:
-    """Train on `data` batches [(input_ids, labels, mask)] (cycled) until max_steps or max_minutes;
-    returns [(step, loss, tok/s)]."""
+STATE = "pretrain.pt"
+
+
+def pretrain(model, data: list, cfg: BaseConfig, seed: int, log_every: int = 25, cap: Cap = NO_CAP,
+             work: Path | None = None) -> list:
+    """Train on `data` batches [(input_ids, labels, mask)] (cycled) for max_steps; returns [(step, loss, tok/s)].
+
+    With `work`, a run stopped by its time cap saves its state there (weights, optimizer, step, curve so far) and
+    raises CapReached; the next call resumes from it and ends with the same weights and curve as an uninterrupted
+    run (the batches, the schedule and the arithmetic depend on the step alone)."""
     import torch
 
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, betas=(0.9, 0.95), weight_decay=0.01)
+    curve, losses, window_tok, first = [], [], 0, 0
+    state_file = Path(work) / STATE if work is not None else None
+    if state_file is not None and state_file.exists():
+        state = torch.load(state_file, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        first, curve, losses, window_tok = state["step"], state["curve"], state["losses"], state["window_tok"]
+        log(f"resuming from step {first} ({state_file})")
     model.train()
-    cap = cfg.max_minutes * 60
-    start = time.time()
-    curve, window_t, window_tok, losses = [], start, 0, []
-    step = 0
-    for step in range(cfg.max_steps):
-        elapsed = time.time() - start
-        if elapsed > cap:
-            log(f"wall-clock cap {cfg.max_minutes} min reached at step {step}")
-            break
+    start = window_t = time.time()
+    step = first
+    for step in range(first, cfg.max_steps):
+        if cap.reached():
+            if state_file is not None:
+                with atomic_file(state_file) as tmp:  # a state on disk is a whole state
+                    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
+                                "curve": curve, "losses": losses, "window_tok": window_tok}, tmp)
+            raise CapReached(cap, step, cfg.max_steps, str(state_file) if state_file else None)
         xb, yb, mb = data[step % len(data)]
         for group in opt.param_groups:
-            group["lr"] = lr_at(max(step / cfg.max_steps, elapsed / cap), cfg, step)
+            group["lr"] = lr_at(step / cfg.max_steps, cfg, step)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             loss = model(input_ids=xb, attention_mask=mb, labels=yb).loss
         opt.zero_grad(set_to_none=True)
@@ -121,7 +138,7 @@ def write_curve(path: Path, curve: list) -> None:
     write_throughput(path.with_name(THROUGHPUT), ["tokens_per_s"], [(s, t) for s, _, t in curve])
 
 
-def build_scratch(cfg: BaseConfig, records: list[dict], seed: int):
+def build_scratch(cfg: BaseConfig, records: list[dict], seed: int, cap: Cap = NO_CAP, work: Path | None = None):
     """(model, tokenizer, curve, corpus stats) pretrained from scratch on the corpus built from `records`."""
     import torch
 
@@ -151,7 +168,7 @@ def build_scratch(cfg: BaseConfig, records: list[dict], seed: int):
     log(f"DeepseekV3ForCausalLM: {modeling.n_params(model):,} parameters; {len(data)} batches of {cfg.batch_size} "
         f"documents")
     torch.manual_seed(seed)
-    curve = pretrain(model, data, cfg, seed)
+    curve = pretrain(model, data, cfg, seed, cap=cap, work=work)
     return model, tok, curve, stats
 
 
@@ -169,7 +186,8 @@ def corpus_stats(docs: list[dict]) -> dict:
     }
 
 
-def build_base(cfg: BaseConfig, tasks_dir: Path | str, seed: int, threads: int, out_dir: Path) -> dict:
+def build_base(cfg: BaseConfig, tasks_dir: Path | str, seed: int, threads: int, out_dir: Path, *, cap: Cap = NO_CAP,
+               checkpoint_dir: Path | None = None) -> dict:
     """Pretrain from scratch on the train tasks in `tasks_dir` (or import `cfg.import_path`) with `threads` torch
     threads, and write the model, tokenizer, CURVE and CORPUS_STATS into `out_dir`. Returns the manifest fields
     (n_params, architecture)."""
@@ -179,7 +197,13 @@ def build_base(cfg: BaseConfig, tasks_dir: Path | str, seed: int, threads: int, 
     start = time.time()
     modeling.set_threads(threads)
     if cfg.source == "scratch":
-        model, tok, curve, stats = build_scratch(cfg, load_train_records(tasks_dir), seed)
+        work = None
+        if checkpoint_dir is not None:  # where a run stopped by its cap leaves the state a rerun continues from
+            key = checkpoints.run_key({"pretrain": to_dict(cfg)}, seed, None, hash_path(tasks_dir))
+            work = checkpoints.run_dir(checkpoint_dir, key)
+        model, tok, curve, stats = build_scratch(cfg, load_train_records(tasks_dir), seed, cap, work)
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)  # finished: nothing for a later run to continue from
     else:
         log(f"importing {cfg.source} {cfg.import_path}")
         model, tok = modeling.import_base(cfg.source, cfg.import_path)

@@ -21,6 +21,7 @@ from typing import Callable
 
 import polars as pl
 
+from r1.build.clock import NO_CAP, Cap
 from r1.build.log import logger
 from r1.config import RewardModelsConfig
 from r1.data.preferences import summary_of
@@ -100,7 +101,7 @@ def pair_accuracy(scorer, pairs: pl.DataFrame, name: str, max_length: int) -> fl
 
 
 def train_one(name: str, init: Path, pairs: pl.DataFrame, out_dir: Path, cfg: RewardModelsConfig, seed: int,
-              work_dir: Path) -> dict:
+              work_dir: Path, cap: Cap = NO_CAP) -> dict:
     """Train one reward model on `pairs` (the part it judges) from `init`'s backbone, save it into `out_dir`, return
     its metrics (with the training `seconds`, which the stage moves to its run sidecar). `work_dir` is the Trainer's
     output directory; it saves no checkpoints (minutes of training: a rerun retrains)."""
@@ -108,7 +109,7 @@ def train_one(name: str, init: Path, pairs: pl.DataFrame, out_dir: Path, cfg: Re
     from datasets import Dataset
     from trl import RewardConfig, RewardTrainer
 
-    from r1.train.callbacks import WallClock
+    from r1.train.callbacks import TimeCap
 
     started = time.time()
     n_held = max(1, int(len(pairs) * cfg.heldout_share))
@@ -144,9 +145,10 @@ def train_one(name: str, init: Path, pairs: pl.DataFrame, out_dir: Path, cfg: Re
         disable_tqdm=True,
         eos_token=tok.eos_token,
     )
-    trainer = RewardTrainer(model=model, args=args, train_dataset=data, processing_class=tok,
-                            callbacks=[WallClock(cfg.max_minutes)])
+    timecap = TimeCap(cap, log)  # no checkpoints here (minutes of training): a stopped run starts over
+    trainer = RewardTrainer(model=model, args=args, train_dataset=data, processing_class=tok, callbacks=[timecap])
     result = trainer.train()
+    timecap.raise_if_stopped(trainer.state.max_steps, work_dir)
     model = trainer.model.eval()
     after = pair_accuracy((model, tok), held, name, cfg.max_length)
     tok.padding_side = "left"
@@ -218,20 +220,16 @@ class RuleOnReasoning:
 
 
 class PreferenceSchedule:
-    """Whether preference rewards count yet: from `start` (a fraction) of training on, where progress is the larger
-    of the step fraction and the wall-clock fraction (a capped run still reaches its preference phase). R1 used
-    them only in the last 400 of 1,700 steps. Reads TRL's `trainer_state` (passed to every reward function)."""
+    """Whether preference rewards count yet: from `start` (a fraction of `max_steps`) of training on, by the step
+    alone, so the switch falls at the same step on any machine. R1 used them only in the last 400 of 1,700 steps.
+    Reads TRL's `trainer_state` (passed to every reward function)."""
 
-    def __init__(self, start: float, max_steps: int, max_minutes: float):
-        self.start, self.max_steps, self.max_minutes = start, max_steps, max_minutes
-        self.t0: float | None = None
+    def __init__(self, start: float, max_steps: int):
+        self.start, self.max_steps = start, max_steps
 
     def progress(self, trainer_state=None) -> float:
-        if self.t0 is None:
-            self.t0 = time.time()
         step = getattr(trainer_state, "global_step", 0) or 0
-        by_time = (time.time() - self.t0) / (self.max_minutes * 60) if self.max_minutes > 0 else 1.0
-        return max(step / max(self.max_steps, 1), by_time)
+        return step / max(self.max_steps, 1)
 
     def __call__(self, trainer_state=None) -> bool:
         return self.progress(trainer_state) >= self.start

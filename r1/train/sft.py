@@ -5,10 +5,11 @@
 
 `train(init, examples, out_dir, cfg, ...)` fine-tunes the model in `init` on prompt-completion pairs (loss on the
 completion only), every TRL setting from the stage's params section. Prompts get the R1-Zero template, the same
-prompt eval uses. A wall-clock cap stops training early (the model is still saved). Checkpoints go to
+prompt eval uses. A time cap (r1.build.clock) stops training with a checkpoint and CapReached. Checkpoints go to
 `checkpoint_dir/<key>/` (r1.build.checkpoints), keyed by the params and the inputs, each marked complete only after
 it is fully written; a rerun resumes from the newest complete one, with the weights loaded as saved. The model
-directory holds curve.tsv (step, loss) and metrics.json, which two runs with the same seed write alike; the seconds of
+directory holds curve.tsv (step, loss) and metrics.json, which two runs with the same seed write alike, resumed or
+not; the seconds of
 each logged step go to the THROUGHPUT run sidecar, and the training time is returned for the stage's run.json.
 """
 
@@ -22,6 +23,7 @@ import polars as pl
 
 from r1.build import checkpoints
 from r1.build.artifacts import THROUGHPUT, write_json, write_throughput
+from r1.build.clock import NO_CAP, Cap
 from r1.build.log import logger
 from r1.config import SFTStageConfig, to_dict
 from r1.tasks.schema import r1_zero_prompt
@@ -50,7 +52,7 @@ def cap_share(extra: pl.DataFrame, main_rows: int, share: float, seed: int) -> p
 
 def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: SFTStageConfig, seed: int, *,
           checkpoint_dir: Path | None = None, work: Path | None = None, threads: int = 1,
-          callbacks: list | None = None) -> dict:
+          callbacks: list | None = None, cap: Cap = NO_CAP) -> dict:
     """Fine-tune `init` (a model directory or a (model, tokenizer) pair) on `examples` (`prompt`, `completion`) and
     save model + tokenizer + curve.tsv + metrics.json (+ the THROUGHPUT sidecar) into `out_dir`. Checkpoints go to
     `work`, by default `checkpoint_dir/<run key>`. Returns the metrics of metrics.json plus `seconds` (training time:
@@ -60,7 +62,7 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
     from trl import SFTConfig, SFTTrainer
 
     from r1.model.modeling import load_model_and_tokenizer, save_model_and_tokenizer, set_threads
-    from r1.train.callbacks import LossCurve, MarkComplete, WallClock
+    from r1.train.callbacks import LossCurve, MarkComplete, TimeCap
 
     started = time.time()
     set_threads(threads)
@@ -107,15 +109,19 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
     )
     dataset = Dataset.from_dict({"prompt": examples["prompt"].to_list(),
                                  "completion": examples["completion"].to_list()})
-    curve: list = []
+    timecap = TimeCap(cap, log, every=cfg.logging_steps)
+    times: list = []  # (step, loss, time) logged by this call: the throughput sidecar
     tok.padding_side = "right"  # training pads on the right; generation (left) is restored on save
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tok,
-                         callbacks=[WallClock(cfg.max_minutes, log), MarkComplete(), LossCurve(curve),
-                                    *(callbacks or [])])
+                         callbacks=[timecap, MarkComplete(), LossCurve(times), *(callbacks or [])])
     checkpoints.restore_weights(trainer, resume)
     log(f"{len(dataset)} examples, {trainer.args.max_steps if cfg.max_steps > 0 else 'epochs'} "
         f"({cfg.num_train_epochs} epochs), resume from {resume.name if resume else 'scratch'}")
-    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    timecap.raise_if_stopped(trainer.state.max_steps, work)
+    # The curve from the Trainer's log history, which a resumed run restores from its checkpoint: the same rows as
+    # an uninterrupted run (a cap stops only at a logging step, so no window is split).
+    curve = [(int(e["step"]), float(e["loss"])) for e in trainer.state.log_history if "loss" in e and "step" in e]
     tok.padding_side = "left"
     model = trainer.model
     model.generation_config.eos_token_id = tok.eos_token_id
@@ -123,17 +129,16 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
     save_model_and_tokenizer(model, tok, out_dir)
     with open(out_dir / "curve.tsv", "w") as fh:
         fh.write("step\tloss\n")
-        for step, loss, _ in curve:
+        for step, loss in curve:
             fh.write(f"{step}\t{loss:.5f}\n")
-    write_throughput(out_dir / THROUGHPUT, ["seconds"], [(step, f"{t - started:.1f}") for step, _, t in curve])
+    write_throughput(out_dir / THROUGHPUT, ["seconds"], [(step, f"{t - started:.1f}") for step, _, t in times])
     metrics = {
         "examples": len(dataset),
         "steps": int(trainer.state.global_step),
         "epochs": round(float(trainer.state.epoch or 0.0), 3),
-        "train_loss": round(float(result.training_loss), 5),
+        "train_loss": round(sum(loss for _, loss in curve) / len(curve), 5) if curve else None,
         "final_loss": round(curve[-1][1], 5) if curve else None,
         "first_loss": round(curve[0][1], 5) if curve else None,
-        "resumed_from": resume.name if resume else None,
     }
     write_json(out_dir / "metrics.json", metrics)
     metrics["seconds"] = round(time.time() - started, 1)
@@ -152,7 +157,7 @@ def read_set(path: Path) -> pl.DataFrame:
 
 
 def fine_tune(init: Path, sets: list[Path], out: Path, cfg: SFTStageConfig, *, seed: int, checkpoint_dir: Path,
-              threads: int, non_reasoning: Path | None = None) -> dict:
+              threads: int, non_reasoning: Path | None = None, cap: Cap = NO_CAP) -> dict:
     """The SFT stages' body: the model in `init` fine-tuned on the dataset artifacts `sets` (plus `non_reasoning`,
     capped at `cfg.non_reasoning_share` of the mix), saved into `out`. Returns `train`'s metrics (with `seconds`)."""
     frames = [read_set(path) for path in sets]
@@ -163,4 +168,4 @@ def fine_tune(init: Path, sets: list[Path], out: Path, cfg: SFTStageConfig, *, s
         frames.append(capped)
     examples = examples_frame(*frames, seed=seed)
     log(f"{len(examples)} examples; init {init}")
-    return train(init, examples, out, cfg, seed, checkpoint_dir=checkpoint_dir, threads=threads)
+    return train(init, examples, out, cfg, seed, checkpoint_dir=checkpoint_dir, threads=threads, cap=cap)

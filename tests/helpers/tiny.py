@@ -12,6 +12,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
 from r1 import config
+from r1.build.clock import Cap
 from r1.config import ModelShape
 from r1.tasks import families
 from r1.tasks.schema import R1_ZERO_TEMPLATE, TASK_SCHEMA, r1_zero_prompt
@@ -175,3 +176,15 @@ def write_tasks(root: Path) -> None:
     out.mkdir(parents=True)
     df.filter(pl.col("split") == "train").write_parquet(out / "train.parquet")
     df.filter(pl.col("split") == "eval").write_parquet(out / "eval.parquet")
+
+
+class CapAt(Cap):
+    """A time cap reached at its n-th look: what a slow machine does to a stage, without the wait."""
+
+    def __init__(self, n: int):
+        super().__init__("time_caps.minutes.test", 1.0)
+        self.n, self.looks = n, 0
+
+    def reached(self) -> bool:
+        self.looks += 1
+        return self.looks >= self.n

@@ -95,7 +95,7 @@ def test_base_stage_twice_writes_identical_files_but_its_sidecars(tmp_path, monk
     cfg = config.load("ci")
     cfg = dataclasses.replace(cfg, base=dataclasses.replace(
         cfg.base, model=TINY, corpus_examples=200, vocab_size=400, seq_len=128, batch_size=8, max_steps=4,
-        warmup_steps=2, max_minutes=10.0, bf16=False))
+        warmup_steps=2, bf16=False))
     for name in ("one", "two"):
         (tmp_path / name).mkdir()
         monkeypatch.chdir(tmp_path / name)

@@ -150,3 +150,31 @@ def test_an_old_section_name_says_what_it_was_renamed_to(tmp_path, old, new, whe
     (tmp_path / "configs" / "ci.yaml").write_text(yaml.safe_dump(overlay))
     with pytest.raises(config.ConfigError, match=f"^{old}: renamed to '{new}' \\(in {where}\\)"):
         config.load(root=tmp_path)
+
+
+@pytest.mark.parametrize("section, key, stage", [("r1_zero", "max_minutes", "r1_zero"),
+                                                 ("reasoning_set", "max_minutes_per_shard", "reasoning_shard")])
+def test_an_old_time_cap_says_where_it_moved(tmp_path, section, key, stage):
+    """Caps left the stage sections: a cap fails a stage, it no longer ends one early, and it is not a stage param."""
+    raw = config.load_raw("default")
+    raw[section][key] = 5.0
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
+    (tmp_path / "configs" / "default.yaml").write_text("profile: default\n")
+    with pytest.raises(config.ConfigError, match=rf"^{section}.{key}: moved to time_caps.minutes.{stage}"):
+        config.load(root=tmp_path)
+
+
+def test_time_caps_name_capped_stages_and_are_positive(raw):
+    raw["time_caps"]["minutes"]["eval"] = 5.0
+    assert "time_caps.minutes.eval: no time cap for this stage" in _error(raw)
+    del raw["time_caps"]["minutes"]["eval"]
+    raw["time_caps"]["minutes"]["base"] = 0
+    assert "time_caps.minutes.base: must be positive, or null for no cap" in _error(raw)
+
+
+def test_no_stage_reads_its_time_cap_as_a_param():
+    """Editing a cap must rerun nothing: no DAG row lists the section."""
+    from r1.build import dag
+
+    assert not any("time_caps" in s.params for s in dag.for_params(config.load()).values())

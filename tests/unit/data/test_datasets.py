@@ -323,14 +323,27 @@ def test_a_killed_shard_resumes_at_its_first_missing_chunk(cfg, train, tmp_path,
     assert calls == []
 
 
-def test_a_shard_past_its_deadline_keeps_what_it_verified(cfg, train, tmp_path, monkeypatch):
+def test_a_shard_that_reaches_its_cap_fails_keeping_its_chunks_and_resumes_to_the_same_samples(cfg, train, tmp_path,
+                                                                                                monkeypatch):
+    """A cap never truncates a shard: it raises CapReached before the next chunk, the chunks done stay in the work
+    directory, and the rerun generates only the rest and returns what an uninterrupted shard returns."""
+    from helpers.tiny import CapAt
+    from r1.build.clock import CapReached
+
     rs = dataclasses.replace(cfg.reasoning_set, prompts_per_shard=12, chunk_prompts=4, samples_per_prompt=2)
+    run_cfg = dataclasses.replace(cfg, reasoning_set=rs)
     calls: list = []
     monkeypatch.setattr("r1.model.generate.generate", _fake_generate(train, calls))
     prompts = reasoning_set.shard_prompts(train, 1, rs, cfg.seed)
-    kept, stats = reasoning_set.run_chunks(prompts, None, dataclasses.replace(cfg, reasoning_set=rs), 1, tmp_path,
-                                           deadline=0.0)
-    assert kept is None and stats["chunks_done"] == 0 and calls == []
+    whole, whole_stats = reasoning_set.run_chunks(prompts, None, run_cfg, 1, tmp_path / "whole")
+    calls.clear()
+    with pytest.raises(CapReached, match=r"reached at step 2 of 3"):
+        reasoning_set.run_chunks(prompts, None, run_cfg, 1, tmp_path / "capped", cap=CapAt(3))
+    assert len(calls) == 2 and sorted(p.name for p in (tmp_path / "capped").glob("chunk_*.parquet")) == [
+        "chunk_0000.parquet", "chunk_0001.parquet"]
+    calls.clear()
+    kept, stats = reasoning_set.run_chunks(prompts, None, run_cfg, 1, tmp_path / "capped")
+    assert len(calls) == 1 and kept.equals(whole) and stats == whole_stats
 
 
 def test_merge_dedups_across_shards_caps_per_prompt_and_target(cfg, train):
@@ -435,18 +448,17 @@ def test_final_mixes_reasoning_and_general_prompts_with_the_same_columns(cfg, tr
     assert rows == grpo.mix_rows(train.to_dicts(), general, 10, 5, seed=0)
 
 
-def test_preference_rewards_switch_on_late_by_step_or_by_wall_clock():
+def test_preference_rewards_switch_on_late_by_the_step_alone(monkeypatch):
+    import time
     from types import SimpleNamespace
 
-    schedule = reward_models.PreferenceSchedule(0.75, max_steps=100, max_minutes=60)
+    schedule = reward_models.PreferenceSchedule(0.75, max_steps=100)
     assert not schedule(SimpleNamespace(global_step=10))
-    assert schedule(SimpleNamespace(global_step=80))
-    capped = reward_models.PreferenceSchedule(0.75, max_steps=100, max_minutes=0.001)
-    capped(SimpleNamespace(global_step=0))
-    import time
-
-    time.sleep(0.1)
-    assert capped(SimpleNamespace(global_step=1))  # a wall-clock-capped run still reaches its preference phase
+    assert not schedule(SimpleNamespace(global_step=74))
+    assert schedule(SimpleNamespace(global_step=75)) and schedule(SimpleNamespace(global_step=80))
+    monkeypatch.setattr(time, "time", lambda: 1e12)  # a machine a day slower: the same step, the same answer
+    monkeypatch.setattr(time, "monotonic", lambda: 1e12)
+    assert not schedule(SimpleNamespace(global_step=74))
 
 
 def test_final_stage_passes_its_rewards_to_the_runner_and_leaves_the_registry_alone(cfg, train, tmp_path,

@@ -9,7 +9,8 @@ from r1.model import modeling
 from r1.train import grpo
 from r1.verify import rewards
 
-from helpers.tiny import records
+from helpers.tiny import CapAt, records
+from r1.build.clock import CapReached
 from helpers.tiny import TEXTS, TINY
 
 
@@ -24,7 +25,7 @@ def tiny_model_dir(tmp_path_factory):
 def _cfg(**over):
     g = config.load("ci").r1_zero
     kw = dict(num_generations=2, generation_batch_size=4, max_completion_length=8, max_steps=2, save_steps=1,
-              max_minutes=1.0, bf16=False, beta=0.001)
+              bf16=False, beta=0.001)
     return dataclasses.replace(g, **{**kw, **over})
 
 
@@ -92,7 +93,7 @@ def test_resume_skips_an_unmarked_checkpoint(tmp_path):
     assert checkpoints.last_complete(tmp_path / "none") is None
 
 
-def test_a_killed_run_resumes_from_its_last_complete_checkpoint_with_its_weights(tiny_model_dir, tmp_path):
+def test_a_killed_run_resumes_from_its_last_complete_checkpoint_with_its_weights(tiny_model_dir, tmp_path, capfd):
     from transformers import TrainerCallback
 
     ckpt = tmp_path / "ckpt"
@@ -119,7 +120,7 @@ def test_a_killed_run_resumes_from_its_last_complete_checkpoint_with_its_weights
     out.mkdir()
     summary = grpo.run_grpo(tiny_model_dir, out, cfg, _rows(), _rewards(cfg), seed=0, checkpoint_dir=ckpt,
                             callbacks=[Snapshot()])
-    assert summary["resumed_from"] == "checkpoint-1" and summary["steps"] == 3
+    assert summary["steps"] == 3 and f"resuming from {work / 'checkpoint-1'}" in capfd.readouterr().err
     # every weight, the experts included, is the checkpoint's (the Trainer's own reload left experts at the start's)
     assert set(resumed_weights) >= set(saved)
     assert [k for k in saved if not resumed_weights[k].equal(saved[k])] == []
@@ -128,7 +129,7 @@ def test_a_killed_run_resumes_from_its_last_complete_checkpoint_with_its_weights
     assert not any(ckpt.iterdir())  # finished: nothing left to continue from
 
 
-def test_a_rerun_with_other_settings_starts_afresh(tiny_model_dir, tmp_path):
+def test_a_rerun_with_other_settings_starts_afresh(tiny_model_dir, tmp_path, capfd):
     ckpt = tmp_path / "ckpt"
     old = _killed_run(tiny_model_dir, tmp_path, ckpt, _cfg(max_steps=3), at_step=2)
     assert checkpoints.last_complete(old, remove_incomplete=False).name == "checkpoint-2"
@@ -136,11 +137,11 @@ def test_a_rerun_with_other_settings_starts_afresh(tiny_model_dir, tmp_path):
     out.mkdir()
     cfg = _cfg(max_steps=3, learning_rate=1e-3)
     summary = grpo.run_grpo(tiny_model_dir, out, cfg, _rows(), _rewards(cfg), seed=0, checkpoint_dir=ckpt)
-    assert summary["resumed_from"] is None and summary["steps"] == 3
+    assert summary["steps"] == 3 and "resuming" not in capfd.readouterr().err
     assert not old.exists()  # the other run's checkpoints are gone
     # and a finished run is not continued by its own rerun either: the rerun trains from the start again
     again = grpo.run_grpo(tiny_model_dir, out, cfg, _rows(), _rewards(cfg), seed=0, checkpoint_dir=ckpt)
-    assert again["resumed_from"] is None and again["steps"] == 3
+    assert again["steps"] == 3 and "resuming" not in capfd.readouterr().err
 
 
 def test_every_weighted_reward_needs_its_function(tiny_model_dir, tmp_path):
@@ -148,3 +149,23 @@ def test_every_weighted_reward_needs_its_function(tiny_model_dir, tmp_path):
     with pytest.raises(ValueError, match="format"):
         grpo.run_grpo(tiny_model_dir, tmp_path, cfg, _rows(), {"accuracy": rewards.get("accuracy")}, seed=0,
                       checkpoint_dir=tmp_path / "ckpt")
+
+
+def test_a_capped_run_fails_then_resumes_to_the_model_an_uninterrupted_run_builds(tiny_model_dir, tmp_path):
+    """The time cap stops GRPO with a checkpoint and CapReached, publishing nothing; the rerun continues from the
+    checkpoint and writes the same weights and metrics.tsv as a run that was never stopped."""
+    cfg = _cfg(max_steps=3, rewards={"length": 1.0}, learning_rate=1e-2, save_steps=10)
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    grpo.run_grpo(tiny_model_dir, whole, cfg, _rows(), _rewards(cfg), seed=0, checkpoint_dir=tmp_path / "c1")
+
+    ckpt, out = tmp_path / "c2", tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(CapReached, match=r"reached at step 1 of 3.*checkpoint-1"):
+        grpo.run_grpo(tiny_model_dir, out, cfg, _rows(), _rewards(cfg), seed=0, checkpoint_dir=ckpt, cap=CapAt(1))
+    assert not (out / "config.json").exists()
+    grpo.run_grpo(tiny_model_dir, out, cfg, _rows(), _rewards(cfg), seed=0, checkpoint_dir=ckpt)
+    assert (out / grpo.METRICS).read_bytes() == (whole / grpo.METRICS).read_bytes()
+    a = modeling.load_model_and_tokenizer(whole)[0].state_dict()
+    b = modeling.load_model_and_tokenizer(out)[0].state_dict()
+    assert [k for k in a if not a[k].equal(b[k])] == []

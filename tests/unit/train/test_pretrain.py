@@ -11,14 +11,15 @@ from r1.model import modeling
 from r1.stages import base as base_stage
 from r1.train import pretrain as base
 
-from helpers.tiny import TINY, write_tasks
+from helpers.tiny import TINY, CapAt, write_tasks
+from r1.build.clock import CapReached
 
 
 @pytest.fixture
 def tiny_cfg():
     cfg = config.load("ci")
     bc = dataclasses.replace(cfg.base, model=TINY, corpus_examples=200, vocab_size=400, seq_len=128, batch_size=8,
-                             max_steps=4, warmup_steps=2, max_minutes=1.0, bf16=False)
+                             max_steps=4, warmup_steps=2, bf16=False)
     return dataclasses.replace(cfg, base=bc)
 
 
@@ -43,15 +44,42 @@ def test_base_trains_a_few_steps_saves_and_loads(tiny_cfg, tmp_path, monkeypatch
     assert not list(tmp_path.glob("models/.base.tmp-*"))  # atomic: no leftovers
 
 
-def test_pretrain_stops_at_the_wall_clock_cap(tiny_cfg):
+def _pretrain(tiny_cfg, **kw):
     import torch
 
     tok = modeling.train_tokenizer(["a b c 1 2 3"] * 10, 300)
-    model = modeling.build_model(TINY, tok)
-    x = torch.randint(0, len(tok), (16, 32))
-    cfg = dataclasses.replace(tiny_cfg.base, max_steps=10_000, max_minutes=0.02)
-    curve = base.pretrain(model, [(x, x.clone(), torch.ones_like(x))], cfg, seed=0)
-    assert curve[-1][0] < 10_000
+    model = modeling.build_model(TINY, tok, seed=0)
+    gen = torch.Generator().manual_seed(0)
+    data = [(x, x.clone(), torch.ones_like(x)) for x in torch.randint(0, len(tok), (3, 4, 16), generator=gen)]
+    cfg = dataclasses.replace(tiny_cfg.base, max_steps=10, warmup_steps=2)
+    curve = base.pretrain(model, data, cfg, seed=0, log_every=4, **kw)
+    return model, curve
+
+
+def test_a_capped_pretraining_fails_then_resumes_to_the_same_weights_and_curve(tiny_cfg, tmp_path):
+    """A time cap never shortens pretraining: it stops with CapReached and a saved state (mid logging window here),
+    and the rerun ends where an uninterrupted run ends, bit for bit."""
+    whole, whole_curve = _pretrain(tiny_cfg)
+    with pytest.raises(CapReached, match=r"time_caps.minutes.test = 1 min reached at step 5 of 10"):
+        _pretrain(tiny_cfg, cap=CapAt(6), work=tmp_path)
+    assert (tmp_path / base.STATE).exists()
+    resumed, resumed_curve = _pretrain(tiny_cfg, work=tmp_path)
+    assert [(s, loss) for s, loss, _ in resumed_curve] == [(s, loss) for s, loss, _ in whole_curve]
+    assert [s for s, _, _ in whole_curve] == [1, 4, 8, 10]
+    assert all(a.equal(b) for a, b in zip(whole.state_dict().values(), resumed.state_dict().values()))
+
+
+def test_the_learning_rate_follows_the_step_not_the_clock(tiny_cfg, monkeypatch):
+    """A clock that jumps an hour at every look changes nothing: no schedule reads it."""
+    import time as time_mod
+
+    whole, curve = _pretrain(tiny_cfg)
+    ticks = iter(range(0, 10**9, 3600))
+    monkeypatch.setattr(time_mod, "time", lambda: float(next(ticks)))
+    monkeypatch.setattr(time_mod, "monotonic", lambda: float(next(ticks)))
+    jumped, jumped_curve = _pretrain(tiny_cfg)
+    assert [(s, loss) for s, loss, _ in jumped_curve] == [(s, loss) for s, loss, _ in curve]
+    assert all(a.equal(b) for a, b in zip(whole.state_dict().values(), jumped.state_dict().values()))
 
 
 def test_lr_schedule_warms_up_and_decays(tiny_cfg):

@@ -1,4 +1,4 @@
-"""Part 2's trainers on tiny stand-ins: the shared SFT runner (loss goes down, completion-only loss, wall-clock cap,
+"""Part 2's trainers on tiny stand-ins: the shared SFT runner (loss goes down, completion-only loss, time cap,
 resume from a complete checkpoint only) and the reward models (trained scores rank chosen above rejected)."""
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import pytest
 from transformers import TrainerCallback
 
 from helpers import tiny
+from helpers.tiny import CapAt
+from r1.build.clock import CapReached
 from r1 import config
 from r1.build import checkpoints
 from r1.build.artifacts import RUN_INFO, THROUGHPUT, read_manifest, read_run_info, timing_fields
@@ -78,7 +80,7 @@ def test_sft_lowers_the_loss_and_saves_a_loadable_model(cfg, init, examples, tmp
     assert not (tmp_path / "work").exists()  # a finished run leaves no checkpoints to continue from
 
 
-def test_sft_resumes_from_the_newest_complete_checkpoint_only(cfg, moe_init, examples, tmp_path, monkeypatch):
+def test_sft_resumes_from_the_newest_complete_checkpoint_only(cfg, moe_init, examples, tmp_path, monkeypatch, capfd):
     init = moe_init
     work = tmp_path / "work"
     first = tmp_path / "a"
@@ -101,17 +103,26 @@ def test_sft_resumes_from_the_newest_complete_checkpoint_only(cfg, moe_init, exa
             resumed_weights.update({k: v.detach().clone() for k, v in model.state_dict().items()})
 
     metrics = sft.train(init, examples, second, small(cfg, max_steps=8), 0, work=work, callbacks=[Snapshot()])
-    assert metrics["resumed_from"] == "checkpoint-4" and metrics["steps"] == 8
+    assert metrics["steps"] == 8 and "resume from checkpoint-4" in capfd.readouterr().err
     assert not broken.exists()
     # the weights it went on from are checkpoint-4's, MoE experts included
     assert [k for k in saved if not resumed_weights[k].equal(saved[k])] == []
 
 
-def test_sft_stops_at_its_wall_clock_cap(cfg, init, examples, tmp_path):
-    out = tmp_path / "out"
+def test_a_capped_sft_run_fails_then_resumes_to_the_model_an_uninterrupted_run_builds(cfg, moe_init, examples,
+                                                                                       tmp_path):
+    """The cap stops SFT at a logging step with a checkpoint and CapReached, publishing nothing; the rerun writes
+    the same weights, curve.tsv and metrics.json as a run that was never stopped."""
+    whole, out = tmp_path / "whole", tmp_path / "out"
+    whole.mkdir()
     out.mkdir()
-    metrics = sft.train(init, examples, out, small(cfg, max_steps=500, max_minutes=0.0), 0, work=tmp_path / "w")
-    assert metrics["steps"] == 1 and (out / "config.json").exists()
+    sft.train(moe_init, examples, whole, small(cfg, save_steps=100), 0, work=tmp_path / "w1")
+    with pytest.raises(CapReached, match=r"reached at step 2 of 8.*checkpoint-2"):
+        sft.train(moe_init, examples, out, small(cfg, save_steps=100), 0, work=tmp_path / "w2", cap=CapAt(1))
+    assert not (out / "config.json").exists()
+    sft.train(moe_init, examples, out, small(cfg, save_steps=100), 0, work=tmp_path / "w2")
+    for name in ("curve.tsv", "metrics.json", "model.safetensors"):
+        assert (out / name).read_bytes() == (whole / name).read_bytes(), name
 
 
 def test_sft_masks_the_prompt_in_the_loss(cfg, init, examples, tmp_path):
