@@ -12,7 +12,7 @@ export TOKENIZERS_PARALLELISM := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test test-slow lint dag push pull clean
+.PHONY: install run test test-slow lint dag record push pull report clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,11 +41,17 @@ lint: install
 dag: install
 	$(BIN)/r1 dag --write
 
+record: install
+	$(BIN)/r1 record
+
 push: install
-	$(BIN)/dvc push
+	$(BIN)/r1 push
 
 pull: install
-	$(BIN)/dvc pull
+	$(BIN)/r1 pull
+
+report: install
+	$(BIN)/snakemake --report report.html --configfile configs/$(PROFILE).yaml
 
 clean:
-	rm -rf data models reports logs benchmarks cache .snakemake
+	rm -rf data models reports logs benchmarks cache .snakemake .r1 report.html

@@ -13,6 +13,16 @@ include: "rules/common.smk"
 include: "rules/stages.smk"
 
 
+# When Snakemake ends, each job that finished is recorded in dvc.lock (r1/build/record.py), even after a failed job:
+# what Snakemake built, DVC versions, pushes and pulls.
+onsuccess:
+    r1_record()
+
+
+onerror:
+    r1_record()
+
+
 rule all:
     input:
         STAGES["report"].all_outs,

@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--profile", default=None)
     dag_cmd = sub.add_parser("dag", help="generate dvc.yaml from r1/build/dag.py, or check it for drift")
     dag_cmd.add_argument("--write", action="store_true")
+    sub.add_parser("record", help="record the stages that finished in dvc.lock (Snakemake does it when it ends)")
+    sub.add_parser("push", help="record what finished, then dvc push; fails while built artifacts are unrecorded")
+    sub.add_parser("pull", help="dvc pull, then date the outputs in DAG order so Snakemake sees them as built")
     lineage = sub.add_parser("lineage", help="print an artifact's chain of inputs back to the base")
     lineage.add_argument("artifact")
     lineage.add_argument("--json", action="store_true")
@@ -64,6 +67,21 @@ def main(argv: list[str] | None = None) -> int:
             print("dvc.yaml drifted from r1/build/dag.py: run `r1 dag --write`", file=sys.stderr)
             return 1
         print("dvc.yaml matches r1/build/dag.py")
+        return 0
+    if args.command in ("record", "push", "pull"):
+        from r1.build import record
+
+        try:
+            if args.command == "record":
+                done = record.record(".")
+                print(f"r1 record: {len(done)} stage(s) recorded" if done else "r1 record: nothing new to record")
+            else:
+                # DVC versions the profile params.yaml names: its DAG decides what is built and what to date
+                stages = dag.for_params(config_mod.load(record.dvc_profile(".")))
+                getattr(record, args.command)(stages, ".")
+        except record.RecordError as err:
+            print(f"r1 {args.command}: {err}", file=sys.stderr)
+            return 1
         return 0
     if args.command == "lineage":
         from r1.build import lineage as lineage_mod

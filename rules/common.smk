@@ -6,6 +6,7 @@ sys.path.insert(0, workflow.basedir)
 
 from r1 import config as r1_config  # noqa: E402
 from r1.build import dag as r1_dag  # noqa: E402
+from r1.build import record as r1_record_mod  # noqa: E402
 
 # --configfile configs/<name>.yaml sets `profile`; the stages load the same overlay themselves, so the config
 # Snakemake sees and the one each stage runs with are one and the same, validated here before any job starts.
@@ -19,7 +20,15 @@ STAGES = r1_dag.for_params(PARAMS)
 
 
 def stage_outputs(stage):
-    return [directory(p) if not Path(p).suffix else p for p in stage.all_outs]
+    """Its outputs (directories marked as such); the results `snakemake --report` shows, marked with report()."""
+    outs = []
+    for path in stage.all_outs:
+        out = directory(path) if not Path(path).suffix else path
+        if path in r1_dag.REPORT:
+            pattern = {} if Path(path).suffix else {"patterns": ["{name}.png"]}
+            out = report(out, category=r1_dag.REPORT[path], **pattern)
+        outs.append(out)
+    return outs
 
 
 def stage_params(stage):
@@ -45,3 +54,11 @@ def stage_resources(stage):
     if not (FULL_SCALE and stage.gpu):
         return {"gpu": 0}
     return {"gpu": r1_dag.GPUS_PER_TRAINING_JOB if stage.launch else 1}
+
+
+def r1_record():
+    """Record the jobs that finished in dvc.lock; a problem is reported, never raised (the build itself is done)."""
+    try:
+        r1_record_mod.record(".", log=print)  # the workdir, where the stages ran
+    except r1_record_mod.RecordError as err:
+        print(f"r1 record: {err}\nThe artifacts are built; record them later with `r1 record`.")

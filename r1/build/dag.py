@@ -117,7 +117,8 @@ def table(eval_models: list[str], n_shards: int) -> list[Stage]:
         # Evaluation: each model on the held-out tasks, then one report.
         *evals,
         Stage("report", needs=(*(s.name for s in evals), *(m for m in eval_models if m != "base")),
-              params=("eval",), outs=(str(paths.EVAL_MD), str(paths.PLOTS)), metrics=(str(paths.EVAL_JSON),)),
+              params=("eval",), outs=(str(paths.EVAL_MD), str(paths.EFFECTS_MD), str(paths.PLOTS)),
+              metrics=(str(paths.EVAL_JSON),)),
     ]
 
 
@@ -147,6 +148,11 @@ def descendants(stages: dict[str, Stage], names: set[str]) -> set[str]:
         out |= more
         grew = bool(more)
     return out
+
+
+# Outputs `snakemake --report report.html` shows, by category (a directory: its PNG files).
+REPORT = {str(paths.EVAL_MD): "Results", str(paths.EFFECTS_MD): "Results", str(paths.EVAL_JSON): "Results",
+          str(paths.PLOTS): "Training curves"}
 
 
 # Curves `dvc plots show` draws: (file, x, y columns, title).

@@ -26,6 +26,7 @@ REWARD_MODELS = MODELS / "reward_models"  # helpfulness/, harmlessness/ (sequenc
 EVAL = REPORTS / "eval"  # <model>.json per model (+ <model>.samples.parquet)
 EVAL_JSON = REPORTS / "eval.json"
 EVAL_MD = REPORTS / "eval.md"
+EFFECTS_MD = REPORTS / "effects.md"  # the recipe's effects in miniature, with R1's claims checked
 PLOTS = REPORTS / "plots"
 
 

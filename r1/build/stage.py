@@ -29,6 +29,7 @@ from r1.build import dag
 from r1.build.artifacts import atomic_dir, seed_everything, write_manifest
 from r1.build.clock import Cap, CapReached
 from r1.build.log import say
+from r1.build.record import mark_finished
 from r1.build.quality import QualityError
 
 
@@ -109,6 +110,7 @@ def entry(main: Callable[[StageRun], None], argv: list[str] | None = None) -> No
     seed_everything(cfg.seed)
     try:
         main(run)
+        mark_finished(name, cfg.profile)  # for r1.build.record: Snakemake's build becomes DVC's state too
     except QualityError as err:
         sys.exit(f"{name}: {type(err).__name__}: {err}")
     except CapReached as err:

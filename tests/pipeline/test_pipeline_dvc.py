@@ -13,7 +13,7 @@ import time
 import pytest
 import yaml
 
-from helpers.pipeline import BIN, copy_repo, edited_yaml, env, run
+from helpers.pipeline import BIN, copy_repo, edited_yaml, env, planned_rules, run, snakemake
 from r1.build.artifacts import hash_path
 
 DVC = str(BIN / "dvc")
@@ -21,15 +21,22 @@ DVC = str(BIN / "dvc")
 
 @pytest.fixture(scope="module")
 def built(ci_build, tmp_path_factory):
-    """DVC adopts the Snakemake build (same commands, same outputs): `dvc commit` records every stage in dvc.lock."""
+    """The Snakemake build, which recorded itself in dvc.lock when Snakemake ended (r1.build.record), committed to
+    git so that a clone sees it; the remote moves to a scratch directory."""
     repo, _ = ci_build
     remote = tmp_path_factory.mktemp("remote")
     # the shipped remote's settings (verify = true) stay; only its location moves to a scratch directory
     run([DVC, "remote", "modify", "local", "url", str(remote)], repo)
-    run([DVC, "commit", "--force"], repo)
     run(["git", "add", "-A"], repo)
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "build"], repo)
     return repo, remote
+
+
+def _stages(repo):
+    from r1 import config
+    from r1.build import dag
+
+    return dag.for_params(config.load("ci", root=repo))
 
 
 def _lock_outs(repo):
@@ -52,14 +59,14 @@ def test_param_change_invalidates_exactly_the_readers(built):
 
 
 def test_editing_imported_code_changes_exactly_its_importers_and_descendants(built):
-    """dvc.yaml's code deps are computed from imports: checkpoints.py (listed by no one before) changes the GRPO and
-    SFT stages and what follows them, and nothing else."""
+    """dvc.yaml's code deps are computed from imports: the Trainer callbacks (imported lazily, inside the runners'
+    functions) change the GRPO, SFT and reward-model stages, and nothing else."""
     from r1 import config
     from r1.build import dag
 
     repo, _ = built
     stages = dag.for_params(config.load("ci", root=repo))
-    rel = "r1/build/checkpoints.py"
+    rel = "r1/train/callbacks.py"
     path = repo / rel
     original = path.read_text()
     try:
@@ -85,17 +92,21 @@ def test_param_change_reruns_the_stage_and_its_descendants_only(built):
     run([DVC, "repro"], repo)  # back to the committed params
 
 
-def test_push_clone_pull_gives_the_same_bytes(built, tmp_path):
-    repo, _ = built
-    run([DVC, "push"], repo)
+def test_push_clone_pull_gives_the_same_bytes_and_snakemake_has_nothing_to_do(built, tmp_path):
+    """`make push` after a Snakemake build stores every artifact; a colleague's fresh clone and `make pull` get the
+    same bytes, and both front-ends see them as built."""
+    repo, remote = built
+    pushed = run(["python", "-m", "r1.cli", "push"], repo)
+    assert "Everything is up to date" not in pushed.stdout and any(remote.rglob("*.dir")), pushed.stdout
     clone = tmp_path / "clone"
     run(["git", "clone", "-q", str(repo), str(clone)], tmp_path)
-    run([DVC, "pull"], clone)
+    run(["python", "-m", "r1.cli", "pull"], clone)
     outs = _lock_outs(clone)
-    assert outs
+    assert set(outs) == {o for s in _stages(repo).values() for o in s.all_outs}  # every artifact recorded
     for path in outs:
         assert hash_path(clone / path) == hash_path(repo / path), path
     assert "up to date" in run([DVC, "status"], clone).stdout
+    assert planned_rules(snakemake(clone, "-n", "all").stdout) == set()
     gen = run(["python", "-c", "from r1.model.modeling import load_model_and_tokenizer as l; m, t = l('models/r1_zero'); "
                "ids = t('User: 2 + 3', return_tensors='pt').input_ids; "
                "print(t.decode(m.generate(ids, max_new_tokens=8, do_sample=False)[0]))"], clone)
