@@ -31,16 +31,12 @@ class CapReached(RuntimeError):
 
 
 class Cap:
-    """`minutes` of (scaled) monotonic time from construction or `start()`; None: no cap."""
+    """`minutes` of (scaled) monotonic time from `started` (default: now); None: no cap."""
 
-    def __init__(self, key: str, minutes: float | None):
+    def __init__(self, key: str, minutes: float | None, started: float | None = None):
         self.key, self.minutes = key, minutes
         self.scale = float(os.environ.get(SCALE_ENV) or 1.0)
-        self.started = time.monotonic()
-
-    def start(self) -> "Cap":
-        self.started = time.monotonic()
-        return self
+        self.started = time.monotonic() if started is None else started
 
     def elapsed_minutes(self) -> float:
         return (time.monotonic() - self.started) * self.scale / 60

@@ -66,9 +66,8 @@ class StageRun:
 
     def cap(self) -> Cap:
         """This stage's time cap (`time_caps.minutes.<module>`), counting from the stage's start."""
-        cap = Cap(f"time_caps.minutes.{self.stage.module}", self.cfg.time_caps.of(self.stage.module))
-        cap.started = self.clock_started
-        return cap
+        return Cap(f"time_caps.minutes.{self.stage.module}", self.cfg.time_caps.of(self.stage.module),
+                   started=self.clock_started)
 
     def log(self, msg: str) -> None:
         say(self.name, msg)

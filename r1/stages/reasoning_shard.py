@@ -12,8 +12,6 @@ first missing chunk.
 
 from __future__ import annotations
 
-import time
-
 import polars as pl
 
 from r1.build import paths, quality
@@ -24,7 +22,6 @@ from r1.model.modeling import load_model_and_tokenizer, set_threads
 
 
 def main(run: StageRun) -> None:
-    started = time.time()
     shard = int(run.stage.instance)
     cfg, rs, gen = run.cfg, run.cfg.reasoning_set, run.cfg.generation
     set_threads(1)
@@ -46,7 +43,7 @@ def main(run: StageRun) -> None:
     kept, _ = filters.exact_duplicates(kept)
     kept = sampling.cap_per_prompt(kept, rs.max_per_prompt)
     stats["kept_after_cap"] = len(kept)
-    run.timing["generate_seconds"] = round(time.time() - started, 1)  # run-specific: the sidecar, not stats.json
+    run.timing["generate_seconds"] = round(run.seconds(), 1)  # run-specific: the sidecar, not stats.json
 
     report = quality.check(kept, run.name, sampling.sample_expectations())
     sampling.computed_checks(report, kept, rs)
