@@ -48,6 +48,7 @@ def test_every_capped_stage_fails_clearly_then_resumes_to_the_same_artifact(repo
         before = {out: _content(repo / out) for out in stage.outs}
         for out in stage.outs:
             shutil.rmtree(repo / out)
+        shutil.rmtree(repo / "cache", ignore_errors=True)  # a shard's chunk cache would leave it nothing to do
         cmd = stage.command("ci").split()
         fast = subprocess.run(cmd, cwd=repo, env={**env(), SCALE_ENV: "1e9"}, capture_output=True, text=True,
                               timeout=600)
