@@ -70,12 +70,21 @@ def accuracy(completions: list, **kwargs) -> list[Score]:
                       for c, nums, tgt in zip(comps, numbers, targets)]
         elif kind == "code":
             scores = [s for s, _ in code.verify_code(comps, sub.get("tests", [None] * len(idx)),
-                                                     sub.get("entry_point", [None] * len(idx)))]  # fmt: skip
+                                                     sub.get("entry_point", [None] * len(idx)),
+                                                     references=sub.get("reference"), prompts=_prompts(sub))]
         else:
             scores = [Score(None, f"unknown_kind:{kind}")] * len(idx)
         for i, s in zip(idx, scores):
             out[i] = s
     return out
+
+
+def _prompts(cols: dict) -> list | None:
+    """The raw task prompt per row: `prompt` (r1 verify), `question` (the final stage), else TRL's `prompts`."""
+    for name in ("prompt", "question", "prompts"):
+        if cols.get(name) is not None:
+            return list(cols[name])
+    return None
 
 
 def format_reward(completions: list, **_) -> list[Score]:
@@ -103,7 +112,10 @@ def code_speed(completions: list, **kwargs) -> list[Score]:
     if idx:
         cols = {c: _col(kwargs, c, n) for c in ("tests", "entry_point", "reference")}
         pick = lambda c: [cols[c][i] for i in idx]  # noqa: E731
-        scores = speed([completions[i] for i in idx], pick("tests"), pick("entry_point"), pick("reference"))
+        prompts = _prompts({k: _col(kwargs, k, n) if kwargs.get(k) is not None else None
+                            for k in ("prompt", "question", "prompts")})
+        scores = speed([completions[i] for i in idx], pick("tests"), pick("entry_point"), pick("reference"),
+                       [prompts[i] for i in idx] if prompts else None)
         for i, s in zip(idx, scores):
             out[i] = s
     return out

@@ -143,7 +143,7 @@ def init_zygote() -> dict:
     except OSError as e:
         print(f"sandbox: could not hide {d} ({e})", file=sys.stderr)
     LIBC.umount2(b"/tmp", MNT_DETACH)  # drop the staging tmpfs
-    probe = run({"code": "def f():\n    return 1\n", "entry_point": "f", "setup": "", "tests": [("value", "f()")]})
+    probe = run({"code": "def f():\n    return 1\n", "entry_point": "f", "tests": [("value", "f()")]})
     if probe.get("results", {}).get(0) != ("value", "1"):  # per-run namespaces refused: fall back, and say so
         print(f"sandbox: per-run namespaces failed ({probe}); using the process-group fallback", file=sys.stderr)
         ISOLATION["mountns"] = ISOLATION["pidns"] = False
@@ -321,13 +321,18 @@ def _inner(job: dict, w: int, nonce: str, workdir: str) -> None:
 
 
 def _harness(job, w, nonce, *, _write=os.write, _exec=exec, _compile=compile, _eval=eval, _repr=repr, _type=type,
-             _len=len, _str=str, _callable=callable, _clock=time.perf_counter, _base=BaseException):
-    """Run the candidate, then each test separately; every verdict is a nonce-tagged line on fd `w`.
+             _len=len, _str=str, _callable=callable, _clock=time.perf_counter, _base=BaseException, _dict=dict):
+    """Run the prompt's context and the candidate, then each item of the tests in order; every verdict is a
+    nonce-tagged line on fd `w`: `load`, then `test i ok|value <repr>|error <exception name>` per item, then `done N`.
 
+    Items: ("step", src) a statement that is not a test (imports, assignments; its error is reported too), ("value",
+    expr) whose plain value is reported for the caller to compare, ("assert", src) a harness test run here.
     What it needs is bound before the candidate runs (defaults, closures), so patching `builtins` or this module's
     globals does not change the harness."""
     _plain = make_plain()
-    tns = {"__name__": "__tests__", "__builtins__": dict(_BUILTINS)}
+    tbuiltins = _dict(_BUILTINS)
+    tbuiltins["__import__"] = make_importer(_TEST_MODULES, _BUILTINS["__import__"])
+    tns = {"__name__": "__tests__", "__builtins__": tbuiltins}
 
     def report(*fields):
         _write(w, ("\t".join([nonce, *(_str(f).replace("\t", " ").replace("\n", " ") for f in fields)]) + "\n").encode())
@@ -338,13 +343,18 @@ def _harness(job, w, nonce, *, _write=os.write, _exec=exec, _compile=compile, _e
 
     tests = []
     try:
-        setup = _compile(job.get("setup") or "", "<tests>", "exec")
+        context = _compile(job.get("context") or "", "<prompt>", "exec")
         for mode, src in job["tests"]:
             tests.append((mode, _compile(src, "<tests>", "eval" if mode == "value" else "exec")))
     except _base as e:
         report("setup", "bad_tests:" + err(e))
         return
     ns = {"__name__": "__solution__", "__builtins__": builtins}
+    try:
+        _exec(context, ns)
+    except _base as e:
+        report("setup", "bad_tests:prompt:" + err(e))
+        return
     try:
         _exec(_compile(job["code"], "<solution>", "exec"), ns)
     except _base as e:
@@ -359,19 +369,20 @@ def _harness(job, w, nonce, *, _write=os.write, _exec=exec, _compile=compile, _e
     def entry(*args, **kwargs):
         return _plain(fn(*args, **kwargs))
 
-    tns[job["entry_point"]] = entry
     try:
-        _exec(setup, tns)
+        _exec(context, tns)  # the prompt's helpers (HumanEval's `poly`), seen by the tests as the prompt defines them
     except _base as e:
-        report("setup", err(e))
+        report("setup", "bad_tests:prompt:" + err(e))
         return
+    for name in [job["entry_point"], *job.get("aliases", ())]:
+        tns[name] = entry
 
     def run_tests(record):
         passed = 0
         for i, (mode, code) in enumerate(tests):
             try:
                 if mode == "value":
-                    v = _repr(_eval(code, tns))
+                    v = _repr(_plain(_eval(code, tns)))
                     if _len(v) > 100_000:
                         raise OverflowError("value too large")
                     record and report("test", i, "value", v)
@@ -394,6 +405,45 @@ def _harness(job, w, nonce, *, _write=os.write, _exec=exec, _compile=compile, _e
             reps += 1
         report("time", best)
     report("done", _len(tests))
+
+
+def _fresh_module(name: str):
+    """A private instance of module `name` (its code run again), or None when it cannot be had."""
+    import importlib.util
+
+    saved = sys.modules.get(name)
+    try:
+        spec = importlib.util.find_spec(name)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # some modules look themselves up while they load
+        spec.loader.exec_module(module)
+        return module
+    except Exception:  # noqa: BLE001 - the shared module is used instead
+        return None
+    finally:
+        if saved is not None:
+            sys.modules[name] = saved
+        else:
+            sys.modules.pop(name, None)
+
+
+# The tests' own copies of the modules tests commonly import, made in the zygote before any candidate runs: a
+# candidate that patches `math.fabs` or `random.randint` changes its copies, not these. (Reachable through gc, so this
+# stops naive patching only: see the module docstring.)
+TEST_MODULE_NAMES = ("math", "random", "copy", "string", "collections", "itertools", "functools", "re", "heapq",
+                     "operator", "fractions", "decimal", "statistics", "bisect", "json")
+_TEST_MODULES = {n: m for n in TEST_MODULE_NAMES if (m := _fresh_module(n)) is not None}
+
+
+def make_importer(private: dict, real_import):
+    """An `__import__` that hands out `private` modules by name and imports anything else as usual."""
+
+    def _import(name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0 and name in private:
+            return private[name]
+        return real_import(name, globals, locals, fromlist, level)
+
+    return _import
 
 
 def make_plain():

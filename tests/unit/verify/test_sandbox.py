@@ -166,7 +166,7 @@ def test_completion_that_would_break_the_test_file():
     assert s[0] == (0.0, "not_python")
     # tests are compiled apart from the candidate: a candidate cannot comment out or swallow them
     s = run(["def f(xs):\n    return xs\n# \\\n"])
-    assert s[0].reason == "tests_failed"
+    assert s[0].reason.startswith("tests_failed: 3/3: [1] f([3, 1, 2]) == [42, 1, 2, 3] (got [3, 1, 2])")
 
 
 def test_expected_values_never_enter_the_sandbox():
@@ -194,7 +194,7 @@ def test_fallback_without_namespaces_still_judges_and_kills():
         "        'import os, time\\nif os.fork() == 0:\\n    time.sleep(30)\\ndef f(xs):\\n    return [42] + sorted(xs)\\n']\n"
         "comps = ['```python\\n' + s + '```' for s in srcs]\n"
         f"res = code.verify_code(comps, [{TESTS!r}] * 4, ['f'] * 4)\n"
-        "print([s.reason for s, _ in res])\n"
+        "print([s.reason and s.reason.split(':')[0] for s, _ in res])\n"
     )
     env = {**os.environ, "R1_SANDBOX_ISOLATION": "none"}
     before = _pool_processes()  # other pipelines on this machine may run verifier workers of their own

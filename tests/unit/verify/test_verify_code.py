@@ -31,7 +31,7 @@ def row(n):
 
 def test_article_four_completions_rank_strictly():
     scores = get("accuracy").details(ARTICLE, **row(4))
-    assert [s.reason for s in scores] == ["no_code", "not_python", "tests_failed", None]
+    assert [s.reason and s.reason.split(":")[0] for s in scores] == ["no_code", "not_python", "tests_failed", None]
     v = [s.value for s in scores]
     assert v[0] <= v[1] < v[2] < v[3] == 1.0
     assert v[2] < 0.5  # wrong code is never rewarded like right code
@@ -82,14 +82,71 @@ def test_classify_accepts_bare_and_fenced_python():
 
 
 def test_split_tests_keeps_expected_values_out_of_the_sandbox():
-    setup, items, expected = code.split_tests("import math\nassert f(1) == 2\nassert 3 == f(2)\nassert f(0)\ncheck(f)")
-    assert setup == "import math"
-    assert items == (("value", "f(1)"), ("value", "f(2)"), ("assert", "assert f(0)"), ("assert", "check(f)"))
-    assert expected == (2, 3, None, None)
+    plan = code.split_tests("import math\nassert f(1) == 2\nassert 3 == f(2)\nassert f(0)\ncheck(f)\nassert True")
+    assert plan.items == (("step", "import math"), ("value", "f(1)"), ("value", "f(2)"), ("value", "f(0)"),
+                          ("assert", "check(f)"))
+    assert plan.checks == (None, ("eq", 2), ("eq", 3), ("truthy", True), None)
+    assert plan.n == 4  # `assert True` is not a test, a step is not one either
     with pytest.raises(code.BadTests):
-        code.split_tests("x = 1")
+        code.split_tests("x = 1\nassert True")
     with pytest.raises(code.BadTests):
         code.split_tests("assert f(1) ==")
+
+
+@pytest.mark.parametrize("test,expr,check", [
+    ("assert abs(f(2) - 2.0/3.0) < 1e-6", "f(2)", ("near", 2.0 / 3.0, 1e-6, True)),
+    ("assert math.fabs(0.5 - f(2)) <= 10**-3", "f(2)", ("near", 0.5, 10**-3, False)),
+    ("assert math.isclose(f(2), -1.5, rel_tol=1e-4)", "f(2)", ("close", -1.5, 1e-4, 0.0)),
+    ("assert not f(3)", "f(3)", ("truthy", False)),
+    ("assert f(3) is None", "f(3)", ("is", None)),
+    ("assert sorted(f(3)) == [1, 2]", "sorted(f(3))", ("eq", [1, 2])),
+])  # fmt: skip
+def test_value_tests_include_tolerance_and_truth_checks(test, expr, check):
+    plan = code.split_tests(test)
+    assert plan.items == (("value", expr),) and plan.checks == (check,)
+
+
+def test_harness_tests_stay_in_the_sandbox():
+    plan = code.split_tests("x = 4\nassert f(x) == g(x)\nfor i in range(3):\n    assert f(i) == i\n"
+                            "assert abs(f(1) - x) < 1e-6")  # fmt: skip
+    assert [m for m, _ in plan.items] == ["step", "assert", "assert", "assert"]
+
+
+HUMANEVAL_TESTS = """
+METADATA = {'author': 'jt'}
+
+
+def check(candidate):
+    import math
+    assert candidate(2) == 4
+    assert True, "not a test"
+    assert abs(candidate(1.5) - 3.0) < 1e-6
+    for x in range(3):
+        assert candidate(x) == helper(x)
+    assert candidate(0) == 0, "a message"
+"""
+HUMANEVAL_PROMPT = 'def helper(x):\n    return 2 * x\n\n\ndef double(x):\n    """Twice x."""\n'
+
+
+def test_humaneval_check_harness_is_flattened_per_assert():
+    plan = code.split_tests(HUMANEVAL_TESTS, "double")
+    assert plan.aliases == ("candidate",)
+    assert [m for m, _ in plan.items] == ["step", "step", "value", "value", "assert", "value"]
+    assert plan.checks[2:4] == (("eq", 4), ("near", 3.0, 1e-6, True)) and plan.n == 4
+    # `check` that the tests call with something else than the entry point is a helper, not the harness
+    assert code.split_tests("def check(got):\n    assert got == 1\ncheck(f(1))", "f").items[-1] == ("assert", "check(f(1))")
+
+
+def test_humaneval_row_sees_the_prompts_helpers_and_names_failed_asserts():
+    assert code.prompt_context(HUMANEVAL_PROMPT, "double") == "def helper(x):\n    return 2 * x"
+    right = "```python\ndef double(x):\n    return helper(x)\n```"  # uses the prompt's helper
+    wrong = "```python\ndef double(x):\n    return x + 2\n```"  # right only at 2
+    scores = get("accuracy").details([right, wrong], kind=["code"] * 2, tests=[HUMANEVAL_TESTS] * 2,
+                                     entry_point=["double"] * 2, prompt=[HUMANEVAL_PROMPT] * 2)  # fmt: skip
+    assert scores[0] == (1.0, None)
+    assert scores[1].value == round(0.1 + 0.4 * 1 / 4, 4)
+    assert scores[1].reason == ("tests_failed: 3/4: [2] abs(candidate(1.5) - 3.0) < 1e-06 (got 3.5); "
+                                "[3] for x in range(3): ...; [4] candidate(0) == 0 (got 2)")
 
 
 def test_same_is_type_strict():
@@ -101,6 +158,7 @@ def test_same_is_type_strict():
 
 
 def test_bad_tests_and_missing_columns_give_none():
+    """Tests with no assert, or no tests at all: nothing to score. (Errors while tests run: test_whose_fault_*.)"""
     scores = get("accuracy").details([ARTICLE[3]] * 2, kind=["code"] * 2, tests=["x = 1", None],
                                      entry_point=["sort_add_42"] * 2)  # fmt: skip
     assert [s.value for s in scores] == [None, None]
