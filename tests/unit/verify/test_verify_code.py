@@ -163,3 +163,37 @@ def test_bad_tests_and_missing_columns_give_none():
                                      entry_point=["sort_add_42"] * 2)  # fmt: skip
     assert [s.value for s in scores] == [None, None]
     assert scores[0].reason.startswith("bad_tests") and scores[1].reason == "no_tests"
+
+
+def _acc(completion, tests, reference=None, entry="f"):
+    return get("accuracy").details([f"```python\n{completion}```"], kind=["code"], tests=[tests], entry_point=[entry],
+                                   reference=[reference])[0]  # fmt: skip
+
+
+def test_whose_fault_an_error_is_the_candidates_when_the_reference_passes():
+    tests = "import textwrap\nassert f(1) == 2\nassert f(2) == 4"
+    ref = "def f(x):\n    return 2 * x\n"
+    # the issue's case: a wrong solution that breaks an import the tests need; the reference shows the tests work
+    wrong = "import sys\nsys.modules['textwrap'] = None\ndef f(x):\n    return x\n"
+    s = _acc(wrong, tests, ref)
+    assert s.value == 0.1 and s.reason.startswith("tests_failed: 2/2: step 'import textwrap' (ModuleNotFoundError)")
+    raising = "def f(x):\n    raise ValueError(x)\n"
+    assert _acc(raising, "y = f(1)\nassert y == 2", ref).value == 0.1
+    assert _acc(raising, tests, ref).value == 0.1
+    # without a reference nothing says the tests are at fault: the error still counts against the candidate
+    assert _acc(wrong, tests).value == 0.1
+
+
+def test_whose_fault_bad_tests_only_when_the_reference_fails_too():
+    broken = "assert f(1) == 2\nassert helper(2) == 4"  # `helper` is defined nowhere
+    ref = "def f(x):\n    return 2 * x\n"
+    s = _acc(ref, broken, ref)
+    assert s.value is None and s.reason.startswith("bad_tests:the reference fails too: tests_failed: 1/2: [2] helper(2)")
+    # a wrong answer without an error is scored as usual: the reference is not consulted
+    s = _acc("def f(x):\n    return 0\n", "assert f(1) == 2\nassert f(0) == 0", ref)
+    assert s.value == 0.3
+    # the reference given as HumanEval's body only (prompt + canonical solution) is completed from the prompt
+    prompt = 'def f(x):\n    """Twice x."""\n'
+    got = get("accuracy").details(["```python\ndef f(x):\n    raise ValueError\n```"], kind=["code"], tests=[broken],
+                                  entry_point=["f"], reference=["    return 2 * x\n"], prompt=[prompt])[0]  # fmt: skip
+    assert got.value is None and got.reason.startswith("bad_tests:the reference fails too")
