@@ -144,6 +144,7 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
 
     from r1.model.modeling import load_model_and_tokenizer, n_params, set_threads
     from r1.train.callbacks import GRPOMetrics, MarkComplete, TimeCap
+    from r1.verify.rewards import gated
 
     if set(rewards) != set(cfg.rewards):
         raise ValueError(f"rewards: functions for {sorted(rewards)}, weights for {sorted(cfg.rewards)}")
@@ -161,6 +162,7 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
         funcs.append(reflection_probe)
         weights.append(0.0)
         names.append(REFLECTION_PROBE)
+    funcs = gated(funcs)  # an unscored task row (accuracy None) gets None from every function: no learning signal
 
     # "reward_options" (always empty) stays in the key's settings so that a run keeps its key across versions
     key = checkpoints.run_key({"grpo": to_dict(cfg), "reward_options": {}}, seed, model_dir,

@@ -2,8 +2,11 @@
 
 Reads JSONL or parquet rows (a task record plus `completion`), writes the same rows (format chosen by the output's
 suffix) with one column per reward component, `<name>_reason` beside it (why it is not full marks), and `reward`, the
-sum of the components that apply (null when none does). A malformed row (bad JSON, no `completion`, a value that
-breaks a verifier) gets `reward` null and a `reason`; the run goes on. Progress goes to stderr.
+sum of the components that apply: null when none does, and null whenever `accuracy` is asked for and is null (a
+format reward alone must not look like a pass). A malformed row (bad JSON, no `completion`, a value that breaks a
+verifier) gets `reward` null and a `reason`; the run goes on. Progress goes to stderr, then a summary: per component
+how many rows it scored and could not score, with the commonest reasons. Exit 1 when no row's accuracy (or, without
+`accuracy`, no row's reward) could be scored: the file was not verified.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from r1.build.artifacts import atomic_file
@@ -94,6 +98,9 @@ def verify_rows(rows: list[dict], names: list[str], progress: bool = True) -> li
             r["reward"] = sum(values) if values else None
             if not values:
                 r["reason"] = "no reward applies: " + ", ".join(f"{n}={scores[n][j].reason}" for n in names)
+            elif "accuracy" in names and r["accuracy"] is None:
+                r["reward"] = None
+                r["reason"] = f"accuracy unscored: {r['accuracy_reason']}"
         out.extend(batch)
         if bar:
             bar.update(len(batch))
@@ -122,14 +129,38 @@ def cli(argv: list[str] | None = None) -> int:
     rows = read_rows(args.inp)
     out = verify_rows(rows, names)
     write_rows(args.out, out)
-    scored = [r["reward"] for r in out if r["reward"] is not None]
-    mean = sum(scored) / len(scored) if scored else float("nan")
-    print(
-        f"r1 verify: {len(out)} rows, {len(out) - len(scored)} unscored, mean reward {mean:.3f}, "
-        f"{time.monotonic() - t0:.1f}s -> {args.out}",
-        file=sys.stderr,
-    )
+    lines, failed = summary(out, names)
+    print(f"r1 verify: {len(out)} rows, {time.monotonic() - t0:.1f}s -> {args.out}", file=sys.stderr)
+    for line in lines:
+        print(f"  {line}", file=sys.stderr)
+    if failed:
+        print(f"r1 verify: {failed}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _why(rows: list[dict], column: str, top: int = 3) -> str:
+    reasons = Counter(str(r.get(column) or r.get("reason") or "?")[:80] for r in rows)
+    return "; ".join(f"{n} x {reason}" for reason, n in reasons.most_common(top))
+
+
+def summary(rows: list[dict], names: list[str]) -> tuple[list[str], str | None]:
+    """(one line per component and for `reward`: scored, unscored and why; the failure when nothing could be scored:
+    no row's accuracy, or without accuracy, no row's reward)."""
+    lines = []
+    for col in [*names, "reward"]:
+        unscored = [r for r in rows if r.get(col) is None]
+        values = [r[col] for r in rows if r.get(col) is not None]
+        mean = f", mean {sum(values) / len(values):.3f}" if values else ""
+        why = f" ({_why(unscored, f'{col}_reason' if col != 'reward' else 'reason')})" if unscored else ""
+        lines.append(f"{col}: {len(values)} scored{mean}, {len(unscored)} unscored{why}")
+    key = "accuracy" if "accuracy" in names else "reward"
+    if rows and all(r.get(key) is None for r in rows):
+        why = _why(rows, f"{key}_reason" if key != "reward" else "reason")
+        return lines, f"no row's {key} could be scored ({why})"
+    if not rows:
+        return lines, "no rows"
+    return lines, None
 
 
 if __name__ == "__main__":

@@ -207,6 +207,46 @@ NAMES = tuple(REWARDS)
 PREFERENCE_REWARDS = {"helpfulness": "summary", "harmlessness": "whole"}
 
 
+RULE_KINDS = ("math", "countdown", "code")  # the kinds `accuracy` verifies (r1.tasks.FAMILIES)
+_ACCURACY_COLUMNS = ("kind", "answer", "numbers", "target", "tests", "entry_point", "reference", "prompt", "question",
+                     "prompts")
+_last_accuracy: list = [None, None]  # (key, values) of the last batch: TRL calls every reward on the same batch
+
+
+def accuracy_values(completions, **kwargs) -> list[float | None]:
+    """REWARDS["accuracy"] values, remembered for the last batch (so gating rewards on it costs one verification)."""
+    key = hash(repr(([text_of(c) for c in completions], [kwargs.get(c) for c in _ACCURACY_COLUMNS])))
+    if _last_accuracy[0] != key:
+        _last_accuracy[:] = [key, REWARDS["accuracy"](completions, **kwargs)]
+    return list(_last_accuracy[1])
+
+
+class Gated:
+    """A reward function that returns None on every rule-verified row (kind math/countdown/code) whose accuracy is
+    None. TRL drops a completion from the group baseline (advantage 0) only when *every* reward function returned None
+    for it: one format reward left standing would make an unscored row look like a partial pass. Picklable."""
+
+    def __init__(self, fn: Callable):
+        self.fn, self.__name__ = fn, getattr(fn, "__name__", type(fn).__name__)
+
+    def __call__(self, completions, **kwargs) -> list[float | None]:
+        completions = list(completions)
+        values = list(self.fn(completions, **kwargs))
+        kinds = _col(kwargs, "kind", len(completions))
+        if not any(k in RULE_KINDS for k in kinds):
+            return values
+        acc = accuracy_values(completions, **kwargs)
+        return [None if k in RULE_KINDS and a is None else v for v, a, k in zip(values, acc, kinds)]
+
+    def __repr__(self):
+        return f"Gated({self.fn!r})"
+
+
+def gated(functions: list[Callable]) -> list[Callable]:
+    """Every reward function of a GRPO run wrapped in Gated (see there)."""
+    return [f if isinstance(f, Gated) else Gated(f) for f in functions]
+
+
 def get(name: str, **options) -> Reward:
     """The reward called `name` (with options, e.g. get("repetition_penalty", ngram_size=4)); raises UnknownReward."""
     if name not in REWARDS:

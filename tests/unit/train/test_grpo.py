@@ -169,3 +169,27 @@ def test_a_capped_run_fails_then_resumes_to_the_model_an_uninterrupted_run_build
     a = modeling.load_model_and_tokenizer(whole)[0].state_dict()
     b = modeling.load_model_and_tokenizer(out)[0].state_dict()
     assert [k for k in a if not a[k].equal(b[k])] == []
+
+
+def test_every_reward_function_is_gated_on_accuracy(tiny_model_dir, tmp_path, monkeypatch):
+    """An unscored task row (accuracy None) must get None from every function, the reflection probe included: TRL
+    drops a completion from its group's baseline only then; a format reward alone would read as a partial pass."""
+    import trl
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def spy(self, *args, reward_funcs=None, **kwargs):
+        seen["funcs"] = reward_funcs
+        raise Stop
+
+    monkeypatch.setattr(trl.GRPOTrainer, "__init__", spy)
+    with pytest.raises(Stop):
+        grpo.run_grpo(tiny_model_dir, tmp_path, _cfg(), _rows(), _rewards(_cfg()), seed=0, checkpoint_dir=tmp_path / "c")
+    comps = ["<think>wait</think> <answer>4</answer>"] * 2
+    cols = {"kind": ["math", "code"], "answer": ["4", None], "tests": [None, None], "entry_point": [None, None]}
+    values = [f(comps, prompts=["p", "p"], **cols) for f in seen["funcs"]]
+    assert [v[1] for v in values] == [None] * len(values)  # the code row has no tests: nothing scores it
+    assert all(v[0] is not None for v in values)

@@ -178,3 +178,17 @@ def test_a_dead_worker_is_replaced():
     # a replacement worker starts within a few calls even on a loaded machine
     later = [acc([f"```python\ndef f():\n    return {i} - {i - 1}\n```"], **row) for i in range(2, 5)]
     assert [1.0] in later and all(r in ([None], [1.0]) for r in later)
+
+
+def test_gated_rewards_give_none_where_accuracy_is_none():
+    """GRPO: TRL gives a completion no learning signal only when every reward function returns None for it."""
+    from r1.verify.rewards import gated
+
+    fmt, acc = gated([get("format"), get("accuracy")])
+    comps = ["<think>a</think> <answer>4</answer>"] * 3
+    cols = {"kind": ["math", "code", "general"], "answer": ["4", None, None], "tests": [None, None, None],
+            "entry_point": [None, None, None]}  # fmt: skip
+    assert get("format")(comps, **cols) == [1.0, 1.0, 1.0]
+    assert fmt(comps, **cols) == [1.0, None, 1.0]  # the code row has no tests: unscored; a general row keeps format
+    assert acc(comps, **cols) == [1.0, None, None]
+    assert fmt.__name__ == "format" and pickle.loads(pickle.dumps(fmt))(comps, **cols) == [1.0, None, 1.0]

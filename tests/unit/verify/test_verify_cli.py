@@ -43,7 +43,8 @@ def test_jsonl_roundtrip_with_malformed_rows(tmp_path):
     assert by_id["k2"]["accuracy_reason"] == "no_code"
     assert by_id["bad1"]["reward"] is None and "completion" in by_id["bad1"]["reason"]
     assert by_id["bad2"]["accuracy"] is None and by_id["bad2"]["accuracy_reason"].startswith("malformed")
-    assert by_id["bad2"]["reward"] == 0.0  # format still applies
+    assert by_id["bad2"]["format"] == 0.0  # format still applies, but alone it is no reward
+    assert by_id["bad2"]["reward"] is None and by_id["bad2"]["reason"].startswith("accuracy unscored: malformed")
     assert by_id["line8"]["reward"] is None and by_id["line8"]["reason"].startswith("malformed_json")
     assert by_id["line9"]["reason"].startswith("malformed_json")
 
@@ -75,3 +76,31 @@ def test_module_entry_point_and_progress(tmp_path):
     assert p.returncode == 0, p.stderr
     assert "300 rows" in p.stderr and "verify" in p.stderr and "row" in p.stderr  # progress bar and summary
     assert len(out.read_text().splitlines()) == 300
+
+
+def test_summary_counts_unscored_rows_per_component(tmp_path, capsys):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_jsonl(src, ROWS)
+    assert cli(["--in", str(src), "--out", str(out), "--rewards", "accuracy,format"]) == 0
+    err = capsys.readouterr().err
+    assert "accuracy: 5 scored, mean 0.600, 2 unscored (1 x malformed: no completion; 1 x malformed:ValueError)" in err
+    assert "format: 6 scored, mean 0.333, 1 unscored" in err
+    assert "reward: 5 scored, mean 1.000, 2 unscored (1 x malformed: no completion; 1 x accuracy unscored: " in err
+
+
+def test_a_file_with_no_scorable_accuracy_fails_and_says_why(tmp_path, capsys):
+    """The issue's HumanEval case before harnesses were understood: a format reward alone is no pass."""
+    rows = [{"id": f"k{i}", "kind": "code", "tests": "def check(c):\n    x = c(1)\n", "entry_point": "f",
+             "completion": "<think>t</think> <answer>```python\ndef f(x):\n    return x\n```</answer>"}
+            for i in range(3)]  # fmt: skip
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_jsonl(src, rows)
+    assert cli(["--in", str(src), "--out", str(out), "--rewards", "accuracy,format"]) == 1
+    err = capsys.readouterr().err
+    assert "no row's accuracy could be scored (3 x bad_tests:tests hold no assert)" in err
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["format"] for r in got] == [1.0] * 3 and [r["reward"] for r in got] == [None] * 3
+    # without accuracy, a file where no reward applies fails the same way
+    write_jsonl(src, [{"id": "x", "kind": "math", "answer": "1", "completion": "<answer>1</answer>"}])
+    assert cli(["--in", str(src), "--out", str(out), "--rewards", "code_speed"]) == 1
+    assert "no row's reward could be scored" in capsys.readouterr().err
