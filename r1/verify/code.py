@@ -4,8 +4,26 @@ Accuracy, graded so that the article's four completions rank strictly (not code 
   0.0  no code, not Python, does not load or define the entry point, or hits a limit (timeout, memory, a blocked
        operation): hostile code earns nothing
   0.1 + 0.4 * passed/N  Python that loads and runs but fails at least one of the N tests (always below 0.5)
+  None  the tests cannot judge it: no tests, tests with no assert or that do not parse, or tests that fail on the
+        row's reference too
   1.0  every test passes
 Speed (`code_speed`): for correct code, min(1, reference time / candidate time) over the same tests; 0 otherwise.
+
+The task-row contract for kind "code" (columns the rewards read; imported HumanEval/MBPP rows follow it):
+  tests        test source: top-level asserts, or a HumanEval harness `def check(candidate)` (never called, or
+               called as `check(<entry_point>)`), flattened so each assert is a test; other statements are steps
+  entry_point  the name of the function under test
+  prompt       optional: when it holds Python (whole, inside the R1-Zero template, or in its last ```python fence),
+               its imports and definitions other than the entry point's own stub run before the candidate and
+               before the tests (HumanEval's `poly`). Read from `prompt`, else `question`, else TRL's `prompts`
+  reference    optional: a correct solution, a whole program or a body completing the prompt (HumanEval's
+               canonical_solution); when tests raise, it decides whose fault that is (verify_code); code_speed's
+               baseline
+
+Per test (split_tests): a value test (`== c`, tolerance, truth) is judged here from the value the sandbox reports; a
+harness test (a loop or any other assert) in the sandbox; `assert True` is no test. The reason of a partial score
+lists the failed asserts: `tests_failed: 2/7: [3] candidate(4) == 2 (got 3); [5] for x in ...: ... (TypeError)`.
+Errors raised by the tests count against the candidate unless the reference fails them too: then `bad_tests`, None.
 """
 
 from __future__ import annotations

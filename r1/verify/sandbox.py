@@ -13,14 +13,29 @@ Without root or namespaces (another machine) the fallback is weaker and says so 
 session, is killed as a process group, works in a temp dir that is removed after; network and files outside are
 not blocked, and RLIMIT_NPROC is per user.
 
-The harness: the candidate is exec'd in its own namespace; the tests run in another, holding only the entry point
-(wrapped so it must return plain builtins: a subclass or an object with a custom `__eq__` is an error) and a copy of
-the builtins taken before the candidate ran. Each test is run separately and reported on the pipe as a line tagged
-with a random nonce; the caller requires all N verdicts. Tests of the form `assert <expr> == <literal>` are split:
-the sandbox only sees `<expr>` and reports its value; the expected literal never enters the sandbox and the
-comparison (type-strict) happens in the caller. So `sys.exit(0)`, `os._exit`, printing "OK", overriding `__eq__`,
-patching builtins and a completion that breaks the test file all fail.
+The harness: the prompt's definitions (`context`, e.g. HumanEval's imports and `poly`) and then the candidate are
+exec'd in one namespace; the tests run in another, holding the context again, the entry point (also under the harness
+parameter's name, HumanEval's `candidate`; wrapped so it must return plain builtins: a subclass or an object with a
+custom `__eq__` is an error), a copy of the builtins taken before the candidate ran, and an `__import__` that hands
+them their own copies of common modules (TEST_MODULE_NAMES, made in the zygote before any candidate ran). The test
+items run in order, each reported on the pipe as a line tagged with a random nonce; the caller requires every verdict.
 
+What a candidate can and cannot forge (tests/unit/verify/test_forgery.py tries each):
+  - Value tests (r1.verify.code: `assert x == c`, `x is True/False/None`, `abs(x - c) < t`, `math.fabs(x - c) <= t`,
+    `math.isclose(x, c, ...)`, `assert x`, `assert not x`; c and t constants) are NOT forgeable. Only `x` enters the
+    sandbox; it reports the repr of x's plain value, and the caller parses it and does the comparison, tolerance or
+    truth test itself. A value test passes only on a `value` line whose value satisfies its check: a forged `ok`, a
+    `done` written early, sys.exit / os._exit, patched modules or builtins (math.fabs, math.isclose, abs,
+    random.randint) and __eq__-overriding objects all fail. The candidate can reach the reporter (frames, gc) or the
+    verdict fd and write a `value` line of its choosing, but that value is judged like a returned one: it passes only
+    where returning it would have, so the candidate must know the answer, and the expected value never enters the
+    sandbox.
+  - Harness tests (every other assert: loops, asserts comparing two calls or against a computed value, bare calls)
+    run in the sandbox, and their verdict is the candidate's process's word. They ARE forgeable by a candidate that
+    walks up its frames (sys._getframe) to the harness's `report`, finds it or the job through gc, or writes to the
+    verdict fd with the nonce read from a frame, then exits; or that patches, through gc, the tests' private module
+    copies or their namespace. What the private copies stop is naive patching: `math.fabs = ...` or `random.randint
+    = ...` (HumanEval/32's and /38's loops), `sys.modules['math'] = ...`.
 What is blocked here (root, Linux with namespaces; tests/unit/verify/test_sandbox.py checks each):
   - network: the zygote's own network namespace has only a loopback that is down; TCP/UDP to anywhere, the host's
     127.0.0.1 included, fails (abstract unix sockets are per namespace too)
@@ -35,9 +50,7 @@ What is blocked here (root, Linux with namespaces; tests/unit/verify/test_sandbo
     /dev/null, stdout/stderr discarded
 What is not blocked: reading world-readable files elsewhere (/etc, /usr, other projects ...); using the CPU up to its
 limits; memory up to nproc x RLIMIT_AS (8 x 768 MiB per zygote: RLIMIT_AS is per process, no cgroup is used);
-filesystem unix sockets writable by any uid. A determined adversary who walks the harness's frames (sys._getframe,
-gc) can find the nonce and forge "ok" for general `assert` tests, or patch a module the tests import (math.isclose);
-`assert <expr> == <literal>` tests stay unforgeable. No seccomp.
+filesystem unix sockets writable by any uid; forging harness-test verdicts (above). No seccomp.
 Without root or namespaces (R1_SANDBOX_ISOLATION=none simulates it): rlimits, a new session killed as a process
 group (as soon as the run ends; a process that calls setsid escapes), a temp dir removed after; network, files and
 other processes are NOT protected, and as root RLIMIT_NPROC is not enforced. `isolation()` reports what holds.
