@@ -80,15 +80,20 @@ def bench_math(n: int, batch: int, symbolic_share: float, seed: int) -> float:
     return n / dt
 
 
-def bench_code(n: int, batch: int, seed: int) -> float:
-    cols = code_rows(n, random.Random(seed))
+def timed_accuracy(cols: dict[str, list], batch: int) -> tuple[list, float]:
+    """The accuracy values of the rows in `cols` (a `completion` column plus the task columns), in batches; seconds."""
     acc = get("accuracy")
+    n = len(cols["completion"])
     t0 = time.perf_counter()
     values = []
     for s in range(0, n, batch):
         part = {k: v[s : s + batch] for k, v in cols.items()}
         values += acc(part.pop("completion"), **part)
-    dt = time.perf_counter() - t0
+    return values, time.perf_counter() - t0
+
+
+def bench_code(n: int, batch: int, seed: int) -> float:
+    values, dt = timed_accuracy(code_rows(n, random.Random(seed)), batch)
     assert all(v is not None for v in values), "code verification returned None"
     print(f"code  (5 tests each):   {n} in {dt:.2f}s = {n / dt:,.0f}/s (mean accuracy {sum(values) / n:.2f})")
     return n / dt
@@ -97,6 +102,7 @@ def bench_code(n: int, batch: int, seed: int) -> float:
 def bench_humaneval(rounds: int, batch: int) -> float | None:
     try:
         from r1.eval.benchmarks import humaneval_rows
+
         rows = humaneval_rows()
     except ModuleNotFoundError as e:
         print(f"humaneval: skipped ({e})")
@@ -110,13 +116,7 @@ def bench_humaneval(rounds: int, batch: int) -> float | None:
                 for k in ("tests", "entry_point", "kind", "prompt", "reference"):
                     cols[k].append(row[k])
     n = len(cols["completion"])
-    acc = get("accuracy")
-    t0 = time.perf_counter()
-    values = []
-    for s in range(0, n, batch):
-        part = {k: v[s : s + batch] for k, v in cols.items()}
-        values += acc(part.pop("completion"), **part)
-    dt = time.perf_counter() - t0
+    values, dt = timed_accuracy(cols, batch)
     canon, stubs = values[0::2], values[1::2]
     print(f"humaneval ({len(rows)} problems x {rounds} rounds, canonical + stub): {n} in {dt:.2f}s = {n / dt:,.0f}/s; "
           f"canonical 1.0: {sum(v == 1.0 for v in canon)}/{len(canon)}, stubs correct: "

@@ -192,3 +192,16 @@ def test_gated_rewards_give_none_where_accuracy_is_none():
     assert fmt(comps, **cols) == [1.0, None, 1.0]  # the code row has no tests: unscored; a general row keeps format
     assert acc(comps, **cols) == [1.0, None, None]
     assert fmt.__name__ == "format" and pickle.loads(pickle.dumps(fmt))(comps, **cols) == [1.0, None, 1.0]
+
+
+def test_gated_accuracy_is_computed_once_per_batch(monkeypatch):
+    from r1.verify import math as vmath
+    from r1.verify.rewards import gated
+
+    calls = []
+    real = vmath.verify_math
+    monkeypatch.setattr(vmath, "verify_math", lambda *a, **k: calls.append(1) or real(*a, **k))
+    funcs = gated([get("accuracy"), get("format"), get("tag_count")])
+    comps, cols = ["<answer>7</answer>", "<answer>8</answer>"], {"kind": ["math"] * 2, "answer": ["7", "9"]}
+    assert [f(comps, **cols) for f in funcs] == [[1.0, 0.0], [0.0, 0.0], [0.5, 0.5]]
+    assert len(calls) == 1
