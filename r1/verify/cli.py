@@ -68,6 +68,21 @@ def row_problem(row: dict) -> str | None:
     return None
 
 
+HUMANEVAL_NAMES = {"test": "tests", "canonical_solution": "reference"}  # HumanEval's column -> the task row's
+
+
+def task_view(row: dict) -> dict:
+    """The row as the rewards read it: HumanEval's own columns (`test`, `canonical_solution`) stand in for `tests` and
+    `reference` when those are absent, and a row with tests and an entry point but no `kind` is a code row."""
+    view = dict(row)
+    for theirs, ours in HUMANEVAL_NAMES.items():
+        if view.get(ours) is None and view.get(theirs) is not None:
+            view[ours] = view[theirs]
+    if view.get("kind") is None and view.get("tests") and view.get("entry_point"):
+        view["kind"] = "code"
+    return view
+
+
 def verify_rows(rows: list[dict], names: list[str], progress: bool = True) -> list[dict]:
     rewards = [get(n) for n in names]
     out = []
@@ -78,11 +93,13 @@ def verify_rows(rows: list[dict], names: list[str], progress: bool = True) -> li
         bar = tqdm(total=len(rows), desc="verify", unit="row", file=sys.stderr)
     for start in range(0, len(rows), BATCH):
         batch = [dict(r) for r in rows[start : start + BATCH]]
-        for r in batch:
-            r["reason"] = row_problem(r)
+        views = [task_view(r) for r in batch]
+        for r, v in zip(batch, views):
+            r["reason"] = row_problem(v)
         good = [r for r in batch if r["reason"] is None]
+        seen = [v for r, v in zip(batch, views) if r["reason"] is None]
         ours = {"completion", "reason", "reward", *names, *(f"{n}_reason" for n in names)}
-        cols = {k: [r.get(k) for r in good] for k in {k for r in good for k in r} - ours}
+        cols = {k: [v.get(k) for v in seen] for k in {k for v in seen for k in v} - ours}
         scores = {rw.__name__: rw.details([r["completion"] for r in good], **cols) for rw in rewards} if good else {}
         for r in batch:
             for name in names:

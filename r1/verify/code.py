@@ -121,7 +121,8 @@ def _call_name(node) -> str | None:
 def _value_test(test) -> tuple[str, tuple] | None:
     """(expression for the sandbox, how to judge its value) when `assert <test>` can be judged in the caller from one
     value the sandbox reports; None when it is a harness test. Forms: `x == c`, `x is True/False/None`,
-    `abs(x - c) < t` (or `math.fabs`, `<=`), `math.isclose(x, c, ...)`, `x`, `not x`, with c and t constants."""
+    `abs(x - c) < t` (or `abs(x + c)`, `math.fabs`, `<=`), `math.isclose(x, c, ...)`, `x`, `not x`, with c and t
+    constants."""
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         op, left, right = test.ops[0], test.left, test.comparators[0]
         if isinstance(op, ast.Eq):
@@ -133,10 +134,12 @@ def _value_test(test) -> tuple[str, tuple] | None:
                 return ast.unparse(left), ("is", right.value)
         if isinstance(op, (ast.Lt, ast.LtE)) and _is_const(right) and _call_name(left) in ("abs", "math.fabs", "fabs"):
             arg = left.args[0] if len(left.args) == 1 and not left.keywords else None
-            if isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Sub):
+            if isinstance(arg, ast.BinOp) and isinstance(arg.op, (ast.Sub, ast.Add)):  # |x - c|, |c - x|, |x + c|
                 for expr, lit in ((arg.left, arg.right), (arg.right, arg.left)):
-                    if _is_const(lit) and not _is_const(expr):
-                        return ast.unparse(expr), ("near", const_value(lit), const_value(right), isinstance(op, ast.Lt))
+                    c = const_value(lit)
+                    if c is not NO_VALUE and not _is_const(expr) and (isinstance(arg.op, ast.Sub) or type(c) in (int, float)):
+                        c = -c if isinstance(arg.op, ast.Add) else c
+                        return ast.unparse(expr), ("near", c, const_value(right), isinstance(op, ast.Lt))
         return None
     if _call_name(test) in ("math.isclose", "isclose") and len(test.args) == 2:
         kw = {k.arg: const_value(k.value) for k in test.keywords}

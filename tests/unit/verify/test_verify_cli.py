@@ -104,3 +104,22 @@ def test_a_file_with_no_scorable_accuracy_fails_and_says_why(tmp_path, capsys):
     write_jsonl(src, [{"id": "x", "kind": "math", "answer": "1", "completion": "<answer>1</answer>"}])
     assert cli(["--in", str(src), "--out", str(out), "--rewards", "code_speed"]) == 1
     assert "no row's reward could be scored" in capsys.readouterr().err
+
+
+def test_humaneval_rows_as_they_come(tmp_path, capsys):
+    """HumanEval's own columns (prompt, test, entry_point, canonical_solution), plus a completion: no renaming."""
+    prompt = 'import math\n\n\ndef poly(xs, x):\n    return sum(c * math.pow(x, i) for i, c in enumerate(xs))\n\n\n' \
+             'def half_root(xs: list):\n    """x with poly(xs, x) == 0 for a line."""\n'
+    test = ("\n\nMETADATA = {}\n\n\ndef check(candidate):\n    assert True\n    assert abs(candidate([2, 4]) + 0.5) < 1e-6\n"
+            "    for xs in ([1, 2], [3, -6]):\n        assert math.fabs(poly(xs, candidate(xs))) < 1e-6\n")
+    body = "    return -xs[0] / xs[1]\n"
+    base = {"task_id": "T/0", "prompt": prompt, "test": test, "entry_point": "half_root", "canonical_solution": body}
+    rows = [{**base, "completion": f"```python\n{prompt}{body}```"},
+            {**base, "completion": "```python\ndef half_root(xs):\n    return xs[0]\n```"}]  # fmt: skip
+    src, out = tmp_path / "he.jsonl", tmp_path / "out.jsonl"
+    write_jsonl(src, rows)
+    assert cli(["--in", str(src), "--out", str(out), "--rewards", "accuracy"]) == 0
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["accuracy"] for r in got] == [1.0, 0.1]
+    assert got[1]["accuracy_reason"].startswith("tests_failed: 2/2: [1] abs(candidate([2, 4]) + 0.5) < 1e-06 (got 2)")
+    assert "kind" not in got[0] and got[0]["test"] == test  # the rows are written back as they came

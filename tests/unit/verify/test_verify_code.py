@@ -96,6 +96,7 @@ def test_split_tests_keeps_expected_values_out_of_the_sandbox():
 @pytest.mark.parametrize("test,expr,check", [
     ("assert abs(f(2) - 2.0/3.0) < 1e-6", "f(2)", ("near", 2.0 / 3.0, 1e-6, True)),
     ("assert math.fabs(0.5 - f(2)) <= 10**-3", "f(2)", ("near", 0.5, 10**-3, False)),
+    ("assert abs(f(2) + 0.5) < 1e-6", "f(2)", ("near", -0.5, 1e-6, True)),
     ("assert math.isclose(f(2), -1.5, rel_tol=1e-4)", "f(2)", ("close", -1.5, 1e-4, 0.0)),
     ("assert not f(3)", "f(3)", ("truthy", False)),
     ("assert f(3) is None", "f(3)", ("is", None)),
