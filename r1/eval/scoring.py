@@ -8,8 +8,8 @@ family (the `family` column where items have one, e.g. "humaneval", else their k
 
 A sample is correct when its `accuracy` reward is full (>= 1; partial credit for code that runs but fails tests is
 not correct; None counts as not correct). The vote runs over what a user could compare without the answer key:
-the normalised extracted answer for math and countdown, and for code the normalised program (its AST, so layout and
-comments do not split votes). Samples with no extractable answer do not vote; ties go to the earliest sample; an item
+the normalised extracted answer for math and countdown, and for code the normalised program the verifier runs (the
+last fenced block, r1.verify.answer.code_of; its AST, so layout and comments do not split votes). Samples with no extractable answer do not vote; ties go to the earliest sample; an item
 where nobody votes is wrong. Voting on code *text* undercounts programs that differ but behave alike; voting on the
 verdicts would peek at the tests, which a majority vote cannot do.
 """
@@ -124,8 +124,8 @@ def score_samples(items: pl.DataFrame, prompts: list[str], completions: list[lis
     fmt = rewards["format"](flat, prompts=flat_prompts, **columns)
     kinds = columns["kind"]
     families = rep["family"].to_list() if "family" in rep.columns else kinds
-    votes = [vote_key("code", code_of(t)[0]) if s == "plain" else vote_key(kind, extract_answer(c))
-             for kind, c, t, s in zip(kinds, flat, scored, styles)]  # fmt: skip
+    votes = [vote_key(kind, code_of(t)[0] if kind == "code" else extract_answer(c))
+             for kind, c, t in zip(kinds, flat, scored)]  # code: the program the verifier runs (code_of)
     return pl.DataFrame({
         "id": columns["id"],
         "kind": kinds,

@@ -107,3 +107,16 @@ def test_smollm2_on_a_humaneval_subset(tmp_path):
     samples = pl.read_parquet(out / "humaneval.samples.parquet")
     assert result["n_problems"] == 8 and len(samples) == 8 and samples["tokens"].sum() > 0
     assert samples["reward"].null_count() == 0  # every sample was scored: 0, partial or 1, never "could not judge"
+
+
+def test_code_votes_on_the_program_the_verifier_runs():
+    """cons@k for code compares the fenced program's AST: layout and comments do not split votes, and an answer
+    given as a bare fence (no <answer> tags, as small instruct models write it) still votes."""
+    items = _items("r1_zero").head(1)
+    canon = benchmarks.humaneval_rows(1)[0]
+    prog = canon["reference"]
+    a = f"<think>x</think> <answer>\n```python\n{prog}```\n</answer>"
+    b = f"Here it is:\n```python\n# mine\n\n{prog}\n\n# done\n```"
+    samples = scoring.score_samples(items, scoring.render_prompts(items), [[a, b]], [[1, 1]], REWARDS, extract_answer)
+    assert samples["correct"].to_list() == [True, True]
+    assert samples["vote"][0] is not None and samples["vote"][0] == samples["vote"][1]
