@@ -122,3 +122,29 @@ def test_code_votes_on_the_program_the_verifier_runs():
     samples = scoring.score_samples(items, scoring.render_prompts(items), [[a, b]], [[1, 1]], REWARDS, extract_answer)
     assert samples["correct"].to_list() == [True, True]
     assert samples["vote"][0] is not None and samples["vote"][0] == samples["vote"][1]
+
+
+def test_eval_stage_scores_the_benchmark_family_when_params_ask(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from r1.build.stage import start
+    from r1.stages import eval as eval_stage
+
+    tok = tiny.plain_tokenizer()
+    model = tiny.llama(tok)
+    monkeypatch.chdir(tmp_path)
+    model.save_pretrained("models/base")
+    tok.save_pretrained("models/base")
+    Path("data/tasks").mkdir(parents=True)
+    pl.DataFrame({"id": ["m1"], "kind": ["math"], "prompt": ["1+1?"], "answer": ["2"]}).write_parquet(
+        "data/tasks/eval.parquet")
+    cfg = config.load("ci")
+    ecfg = config.EvalConfig(models=["base"], k=1, temperature=0.6, top_p=0.95, max_new_tokens=4, batch_size=8,
+                             max_items_per_family=2, benchmarks=["humaneval"], benchmark_prompt="plain")  # fmt: skip
+    eval_stage.main(start("eval_base", type(cfg)(**{**vars(cfg), "eval": ecfg})))
+    result = json.loads(Path("reports/eval/base.json").read_text())
+    assert result["items_per_family"] == {"math": 1, "humaneval": 2} and result["n_items"] == 3
+    assert set(result["metrics"]["by_family"]) == {"math", "humaneval"}
+    samples = pl.read_parquet("reports/eval/base.samples.parquet")
+    assert samples["family"].to_list() == ["math", "humaneval", "humaneval"]
+    assert samples.filter(pl.col("family") == "humaneval")["reward"].null_count() == 0
