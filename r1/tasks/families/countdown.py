@@ -106,3 +106,40 @@ def _fold(numbers: list[int], ops) -> tuple[int, str, list[str]] | None:
         lines.append(f"{value} {op} {b} = {c}")
         expr, prec, value = f"{wrap(expr, prec)} {op} {b}", PREC[op], c
     return value, expr, lines
+
+
+def solve(numbers: list[int], target: int, ops: str = "+-*/") -> tuple[str, list[str]] | None:
+    """An expression reaching `target` from `numbers` (each at most once) in at least one step, every intermediate a
+    positive integer (the classic rules, as `combine`), and its `a op b = c` lines; None when there is none.
+    Depth-first over the multisets of values left, each dead multiset searched once: imported tasks (r1.tasks.imports)
+    get a worked solution this way, and an unreachable target is found out before training on it."""
+    dead: set[tuple[int, ...]] = set()
+
+    def search(pool: list[tuple[int, str, int]], lines: list[str]):
+        key = tuple(sorted(v for v, _, _ in pool))
+        if key in dead:
+            return None
+        for i in range(len(pool)):
+            for j in range(len(pool)):
+                if i == j:
+                    continue
+                (a, ea, pa), (b, eb, pb) = pool[i], pool[j]
+                for op in ops:
+                    if op in "+*" and i > j:
+                        continue  # commutative: each pair once
+                    c = combine(a, b, op)
+                    if c is None:
+                        continue
+                    expr = f"{wrap(ea, pa)} {op} {wrap(eb, pb)}"
+                    step = lines + [f"{a} {op} {b} = {c}"]
+                    if c == target:
+                        return expr, step
+                    rest = [p for k, p in enumerate(pool) if k not in (i, j)]
+                    if rest:
+                        found = search(rest + [(c, expr, PREC[op])], step)
+                        if found:
+                            return found
+        dead.add(key)
+        return None
+
+    return search([(int(n), str(int(n)), ATOM) for n in numbers], [])
