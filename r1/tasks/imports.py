@@ -133,7 +133,8 @@ def _non_utf8(row: dict) -> tuple[str, int] | None:
         return None
 
     for key, value in row.items():
-        found = bad_byte(key) if bad_byte(key) is not None else walk(value)
+        found = walk(key)
+        found = walk(value) if found is None else found
         if found is not None:
             return key.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), found
     return None
@@ -266,7 +267,7 @@ def load(source, seed: int, root: Path | str = ".") -> Imported:
     present = {c for _, row in rows for c in row}
     missing = [col[f] for f in required if col[f] not in present]
     if missing:
-        mapped = f" (mapped by tasks.sources[].columns)" if set(source.columns) & set(required) else ""
+        mapped = " (as tasks.sources[].columns maps it)" if set(source.columns) & set(required) else ""
         raise TaskFileError(f"{path}: missing column{'s' * (len(missing) > 1)} {', '.join(map(repr, missing))}"
                             f"{mapped}; layout {source.layout!r} needs {list(required)}; the file has "
                             f"{sorted(present)}. Map other names with tasks.sources[].columns")
