@@ -398,3 +398,24 @@ def test_solver_answers_verify_and_unreachable_means_no_expression():
     assert 0 < found < 300
     assert countdown.solve([2, 3, 5], 97) is None  # above 2 * 3 * 5, the largest value
     assert countdown.solve([4, 4], 4) is None  # only by quoting a number: no step reaches it
+
+
+def _reachable(pool: list[int], target: int) -> bool:
+    """Brute force: any ordered pair combined (countdown.combine) reaches the target, now or later."""
+    for i, a in enumerate(pool):
+        for j, b in enumerate(pool):
+            if i != j:
+                for op in "+-*/":
+                    c = countdown.combine(a, b, op)
+                    rest = [v for k, v in enumerate(pool) if k not in (i, j)]
+                    if c is not None and (c == target or _reachable(rest + [c], target)):
+                        return True
+    return False
+
+
+def test_solver_finds_a_solution_exactly_when_brute_force_does():
+    rng = random.Random(1)
+    for _ in range(400):
+        nums = [rng.randint(1, 12) for _ in range(rng.choice((2, 3, 4)))]
+        target = rng.randint(1, 40)
+        assert (countdown.solve(nums, target) is not None) == _reachable(nums, target), (nums, target)
