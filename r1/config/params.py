@@ -5,14 +5,13 @@ A field's `help` says what the key does and what constrains it; `__post_init__` 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Literal
 
 from r1.build.clock import CAPPED
 from r1.build.paths import MODELS_IN_ORDER
-import re
-from pathlib import PurePath
-
 from r1.config.loader import OPTIONAL, ConfigError, suggest
 from r1.data import NON_REASONING_CATEGORIES
 from r1.tasks import FAMILIES, LAYOUTS

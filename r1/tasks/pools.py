@@ -68,7 +68,6 @@ def generate(cfg: TasksConfig, seed: int, sources: list[imports.Imported] = ()) 
                 clean.append(rec)
         src.eval = clean
         evals += clean
-        seen.update(r["prompt"] for r in clean)
     for kind in FAMILIES:
         start, rng = time.time(), _rng(seed, kind, "eval")
         first = [families.record(kind="code", **families.code.article(rng))] if kind == "code" else []
@@ -81,11 +80,12 @@ def generate(cfg: TasksConfig, seed: int, sources: list[imports.Imported] = ()) 
 
 
 def _first_use(src: imports.Imported, recs: list[dict], seen: set[str]) -> list[dict]:
-    """The records whose prompt no earlier source took (the others are dropped and counted); adds theirs to `seen`."""
+    """The records whose prompt is not in `seen` (the others are dropped and counted); adds theirs to `seen`."""
     kept = []
     for rec in recs:
         if rec["prompt"] in seen:
-            src.drop(imports.DUPLICATE_PROMPT, f"{rec['id']}: its prompt is already taken by an earlier source")
+            src.drop(imports.DUPLICATE_PROMPT, f"{rec['id']}: its prompt is taken (by an earlier source or, for an "
+                                               f"eval row, a generated train task)")
         else:
             seen.add(rec["prompt"])
             kept.append(rec)
