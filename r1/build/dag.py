@@ -35,7 +35,7 @@ class Stage:
     launch: str = ""  # at full scale: accelerate launch config (configs/accelerate/<launch>.yaml)
     side_branch: bool = False  # yields to the main chain when both could run
     gpu: bool = False  # at full scale: needs a GPU (training, sampling, evaluation)
-    deps: tuple[str, ...] = ()  # filled by `stages`: the outputs of `needs`
+    deps: tuple[str, ...] = ()  # the row's own input files (tasks: a user's files) + by `stages`: the outputs of needs
     code: tuple[str, ...] = ()  # filled by `stages`: the files its module imports
 
     def __post_init__(self):
@@ -84,8 +84,9 @@ def _training(name: str, needs: tuple[str, ...], section: str | None = None, **k
     return Stage(name, needs=needs, params=("seed", section or name, "compute"), trains=True, gpu=True, **kw)
 
 
-def table(eval_models: list[str], n_shards: int) -> list[Stage]:
-    """Every stage of the recipe, in build order, before inputs and code are filled in."""
+def table(eval_models: list[str], n_shards: int, task_files: tuple[str, ...] = ()) -> list[Stage]:
+    """Every stage of the recipe, in build order, before the outputs of what they need and their code are filled in.
+    `task_files`: the local files `tasks` imports (tasks.sources), its inputs."""
     shards = [Stage(paths.shard_stage(i), module="reasoning_shard", instance=f"{i:03d}", needs=("interim", "tasks"),
                     params=("seed", "reasoning_set", "generation"), outs=(str(paths.shard_dir(i)),), gpu=True)
               for i in range(n_shards)]
@@ -94,7 +95,7 @@ def table(eval_models: list[str], n_shards: int) -> list[Stage]:
              for m in eval_models]
     return [
         # Part 1: tasks -> base -> R1-Zero.
-        Stage("tasks", params=("seed", "tasks")),
+        Stage("tasks", params=("seed", "tasks"), deps=tuple(task_files)),
         _training("base", needs=("tasks",)),
         _training("r1_zero", needs=("base", "tasks")),
         # Part 2: cold start -> interim reasoner -> reasoning + non-reasoning sets -> SFT -> final RL.
@@ -122,21 +123,23 @@ def table(eval_models: list[str], n_shards: int) -> list[Stage]:
     ]
 
 
-def stages(eval_models: list[str], n_shards: int, root: Path = ROOT) -> list[Stage]:
-    """The table with each stage's inputs (the outputs of what it needs) and code (what its module imports)."""
-    rows = table(eval_models, n_shards)
+def stages(eval_models: list[str], n_shards: int, root: Path = ROOT, task_files: tuple[str, ...] = ()) -> list[Stage]:
+    """The table with each stage's inputs (its own files, then the outputs of what it needs) and code (what its
+    module imports)."""
+    rows = table(eval_models, n_shards, task_files)
     by = {s.name: s for s in rows}
     unknown = [(s.name, n) for s in rows for n in s.needs if n not in by]
     if unknown:
         raise ValueError(f"stages need stages that are not in the DAG: {unknown}")
-    return [dataclasses.replace(s, deps=tuple(out for n in s.needs for out in by[n].outs),
+    return [dataclasses.replace(s, deps=(*s.deps, *(out for n in s.needs for out in by[n].outs)),
                                 code=tuple(codedeps.files(root, f"r1.stages.{s.module}")))
             for s in rows]
 
 
 def for_params(cfg) -> dict[str, Stage]:
-    """The DAG of a validated config (its eval models and shard count), by stage name."""
-    return {s.name: s for s in stages(cfg.eval.models, cfg.reasoning_set.n_shards)}
+    """The DAG of a validated config (its eval models, shard count and task files), by stage name."""
+    files = tuple(dict.fromkeys(source.path for source in cfg.tasks.sources))
+    return {s.name: s for s in stages(cfg.eval.models, cfg.reasoning_set.n_shards, task_files=files)}
 
 
 def descendants(stages: dict[str, Stage], names: set[str]) -> set[str]:

@@ -147,10 +147,19 @@ def require(report: QualityReport) -> QualityReport:
 
 def _kwargs(kwargs) -> dict:
     out = {k: _plain(v) for k, v in kwargs.items() if k != "batch_id"}
-    cond = out.get("row_condition")
-    if isinstance(cond, dict) and cond.get("type") == "comparison":  # readable: "where kind == 'math'"
-        out["row_condition"] = f"{cond['column']['name']} {cond['operator']} {cond['parameter']!r}"
+    if isinstance(out.get("row_condition"), dict):  # readable: "kind == 'math' and origin == 'synthetic'"
+        out["row_condition"] = _condition(out["row_condition"])
     return out
+
+
+def _condition(cond: dict):
+    if cond.get("type") == "comparison":
+        return f"{cond['column']['name']} {cond['operator']} {cond['parameter']!r}"
+    if cond.get("type") in ("and", "or") and cond.get("conditions"):
+        parts = [_condition(c) for c in cond["conditions"]]
+        if all(isinstance(p, str) for p in parts):
+            return f" {cond['type']} ".join(parts)
+    return cond
 
 
 def _exception_message(info: dict) -> str | None:

@@ -57,9 +57,13 @@ def suggest(key: str, known) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+OPTIONAL = "optional"  # field metadata: the key may be left out (its default applies), e.g. in a list of records
+
+
 def build(cls, raw: Any, path: str = ""):
-    """An instance of dataclass `cls` from the mapping `raw`: every field present, no unknown key, each value of the
-    field's type (nested dataclasses, Optional, Literal, list, dict); errors name the key path."""
+    """An instance of dataclass `cls` from the mapping `raw`: every field present (but those whose metadata says
+    OPTIONAL), no unknown key, each value of the field's type (nested dataclasses, Optional, Literal, list, dict);
+    errors name the key path."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{path.rstrip('.') or 'params'}: expected a mapping, got {type(raw).__name__}")
     hints = typing.get_type_hints(cls)
@@ -70,6 +74,8 @@ def build(cls, raw: Any, path: str = ""):
     values = {}
     for name in fields:
         if name not in raw:
+            if fields[name].metadata.get(OPTIONAL):
+                continue
             raise ConfigError(f"{path}{name}: missing key")
         values[name] = _coerce(hints[name], raw[name], f"{path}{name}")
     try:

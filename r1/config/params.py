@@ -5,18 +5,91 @@ A field's `help` says what the key does and what constrains it; `__post_init__` 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Literal
 
 from r1.build.clock import CAPPED
 from r1.build.paths import MODELS_IN_ORDER
-from r1.config.loader import ConfigError, suggest
+from r1.config.loader import OPTIONAL, ConfigError, suggest
 from r1.data import NON_REASONING_CATEGORIES
-from r1.tasks import FAMILIES
+from r1.tasks import FAMILIES, LAYOUTS
 from r1.verify.rewards import NAMES, PREFERENCE_REWARDS
 
 # --------------------------------------------------------------------------------------------------------------------
 # Stage configs. Each field is a params key; `help` says what it is and what constrains it.
+
+
+TASK_FILE_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
+
+
+def _optional(help_text: str, **kw):
+    return field(metadata={"help": help_text, OPTIONAL: True}, **kw)
+
+
+def _check_ops(key: str, ops: str) -> None:
+    if not ops or set(ops) - set("+-*/") or len(set(ops)) != len(ops):
+        raise ConfigError(f"{key}: {ops!r} must be distinct characters from '+-*/'")
+
+
+@dataclass(frozen=True)
+class TaskSource:
+    """One local task file imported beside the generated families (r1.tasks.imports). Only `path` and `layout` are
+    required; a file's rows keep their order, and its ids are `<name>-<id column or row number>`."""
+
+    path: str = field(metadata={"help": "a local .jsonl, .jsonl.gz or .parquet file, relative to the repo root; the "
+                                        "tasks stage depends on it (an edit reruns tasks)"})
+    layout: Literal["gsm8k", "countdown", "code"] = field(metadata={
+        "help": "gsm8k: question, answer ending in '#### <number>'; countdown: nums, target (Countdown-Tasks-3to4); "
+                "code: prompt, test (HumanEval check(candidate) or asserts), entry_point, optional "
+                "canonical_solution (HumanEval/MBPP)"})
+    name: str | None = _optional("prefix of the rows' ids and their label in reports (default: the file's stem)",
+                                 default=None)
+    split: Literal["train", "eval"] = _optional("where the rows go: train, or the held-out eval split",
+                                                default="train")
+    eval_share: float = _optional("with split train: a share of the rows held out for eval (a seeded draw)",
+                                  default=0.0)
+    columns: dict[str, str] = _optional("layout field -> the file's column, for files that name them otherwise "
+                                        "(e.g. {question: problem})", default_factory=dict)
+    limit: int | None = _optional("import only the first this many rows (null: all)", default=None)
+    ops: str = _optional("countdown: the operations a task allows (its prompt names them unless all four)",
+                         default="+-*/")
+
+    @property
+    def label(self) -> str:
+        return self.name or _stem(self.path)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        _, required, optional = LAYOUTS[self.layout]
+        return (*required, *optional)
+
+    def __post_init__(self):
+        if not self.path.endswith(TASK_FILE_SUFFIXES):
+            raise ConfigError(f"path: {self.path!r} must end in one of {list(TASK_FILE_SUFFIXES)}")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", self.label):
+            raise ConfigError(f"name: {self.label!r} must be letters, digits, '_', '.' or '-' (it prefixes ids)")
+        if not 0.0 <= self.eval_share < 1.0:
+            raise ConfigError(f"eval_share: {self.eval_share} must lie in [0, 1)")
+        if self.eval_share and self.split != "train":
+            raise ConfigError("eval_share: only a split-train source holds rows out (split eval sends them all)")
+        for key, column in self.columns.items():
+            if key not in self.fields:
+                raise ConfigError(f"columns.{key}: not a field of layout {self.layout!r}{suggest(key, self.fields)}; "
+                                  f"fields: {list(self.fields)}")
+            if not column:
+                raise ConfigError(f"columns.{key}: empty column name")
+        if self.limit is not None and self.limit < 1:
+            raise ConfigError("limit: must be at least 1 (null: every row)")
+        _check_ops("ops", self.ops)
+
+
+def _stem(path: str) -> str:
+    name = PurePath(path).name
+    for suffix in TASK_FILE_SUFFIXES:
+        name = name.removesuffix(suffix)
+    return name
 
 
 @dataclass(frozen=True)
@@ -34,11 +107,15 @@ class TasksConfig:
                                                        "right ((a op b) op c); false: sorted, any structure"})
     countdown_ops: str = field(metadata={"help": "the operations a countdown task allows (its prompt names them "
                                                  "unless all four): '+-*/' or a subset such as '+-'"})
+    sources: list[TaskSource] = field(metadata={"help": "local task files imported beside the generated families "
+                                                        "(README, 'Your own tasks'); [] for none"})
 
     def __post_init__(self):
-        if not self.countdown_ops or set(self.countdown_ops) - set("+-*/") or len(set(self.countdown_ops)) != len(
-                self.countdown_ops):
-            raise ConfigError(f"countdown_ops: {self.countdown_ops!r} must be distinct characters from '+-*/'")
+        _check_ops("countdown_ops", self.countdown_ops)
+        labels = [s.label for s in self.sources]
+        for i, label in enumerate(labels):
+            if label in labels[:i]:
+                raise ConfigError(f"sources[{i}].name: {label!r} names two sources; give one a `name`")
         for key in ("n_train", "n_eval"):
             unknown = set(getattr(self, key)) - set(FAMILIES)
             if unknown:

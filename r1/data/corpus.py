@@ -306,14 +306,24 @@ def document(rec: dict, mode: str, rng: random.Random) -> str:
     return r1_zero_prompt(rec["prompt"]) + trace(rec, mode, rng)
 
 
+def worked(rec: dict) -> bool:
+    """Does the record carry what a trace is written from? Imported code without a canonical solution does not (it
+    is for RL and eval only)."""
+    if rec["kind"] == "code":
+        return bool(rec.get("reference") or rec.get("answer"))
+    return bool(rec.get("solution")) and rec.get("answer") is not None
+
+
 def build(records: list[dict], n: int, mix: Mix, seed: int, kind_shares: dict[str, float] | None = None) -> list[dict]:
-    """n documents sampled from train `records`: [{'text', 'mode', 'kind', 'id'}]. Eval records are refused.
+    """n documents sampled from train `records` that have a worked solution (`worked`): [{'text', 'mode', 'kind',
+    'id'}]. Eval records are refused.
     `kind_shares` (kind -> weight) sets each family's share of the documents; None samples records uniformly."""
-    if not records:
-        raise ValueError("corpus: no train records")
     eval_ids = [r["id"] for r in records if r.get("split") not in (None, "train")]
     if eval_ids:
         raise ValueError(f"corpus: refusing non-train records (e.g. {eval_ids[0]!r}); pass the train split only")
+    records = [r for r in records if worked(r)]
+    if not records:
+        raise ValueError("corpus: no train records with a worked solution")
     rng = random.Random(seed)
     by_kind: dict[str, list[dict]] = {}
     for rec in records:

@@ -2,7 +2,8 @@
 
 A task record: `id`, `kind` (math | countdown | code), `prompt`, and by kind: `answer` (math; LaTeX allowed),
 `numbers` + `target` (countdown), `tests` + `entry_point` (+ optional `reference`) (code). Every record also has
-`split` (train | eval) and `solution` (a correct worked reasoning, the text that belongs inside <think>).
+`split` (train | eval), `origin` ("synthetic", or the label of the file it was imported from, r1.tasks.imports) and
+`solution` (a correct worked reasoning, the text that belongs inside <think>; None for imported code, which has none).
 A completion row is a task record plus `completion` (the model's full text).
 """
 
@@ -27,7 +28,9 @@ TASK_SCHEMA = {
     "tests": pl.Utf8,
     "entry_point": pl.Utf8,
     "reference": pl.Utf8,
+    "origin": pl.Utf8,
 }
+SYNTHETIC = "synthetic"  # the `origin` of generated records
 
 R1_ZERO_TEMPLATE = (
     "A conversation between User and Assistant. The user asks a question, and the Assistant solves it. The assistant "

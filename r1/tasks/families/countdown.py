@@ -106,3 +106,35 @@ def _fold(numbers: list[int], ops) -> tuple[int, str, list[str]] | None:
         lines.append(f"{value} {op} {b} = {c}")
         expr, prec, value = f"{wrap(expr, prec)} {op} {b}", PREC[op], c
     return value, expr, lines
+
+
+
+def solve(numbers: list[int], target: int, ops: str = "+-*/") -> tuple[str, list[str]] | None:
+    """An expression reaching `target` from `numbers` (each at most once) in at least one step, every intermediate a
+    positive integer (the classic rules, as `combine`), and its `a op b = c` lines; None when there is none.
+    The values each subset of the numbers reaches are built from those of its two parts, smaller subsets first, so
+    the answer uses the fewest numbers it can. Imported tasks (r1.tasks.imports) get a worked solution this way, and
+    an unreachable target is found out before training on it."""
+    k = len(numbers)
+    reach: list[dict[int, tuple[str, int, tuple[str, ...]]]] = [{} for _ in range(1 << k)]  # value -> expr, prec, lines
+    for i, n in enumerate(numbers):
+        reach[1 << i][int(n)] = (str(int(n)), ATOM, ())
+    for mask in sorted(range(1, 1 << k), key=lambda m: (bin(m).count("1"), m)):
+        if not mask & (mask - 1):
+            continue  # one number: quoting it is no step
+        out = reach[mask]
+        part = (mask - 1) & mask
+        while part:  # every ordered split (part, rest) of the subset
+            rest = mask ^ part
+            for a, (ea, pa, la) in reach[part].items():
+                for b, (eb, pb, lb) in reach[rest].items():
+                    for op in ops:
+                        c = None if op in "+*" and part > rest else combine(a, b, op)  # commutative: once
+                        if c is not None and c not in out:
+                            expr = f"{wrap(ea, pa)} {op} {wrap(eb, pb)}"
+                            out[c] = (expr, PREC[op], (*la, *lb, f"{a} {op} {b} = {c}"))
+            part = (part - 1) & mask
+        if target in out:
+            expr, _, lines = out[target]
+            return expr, list(lines)
+    return None

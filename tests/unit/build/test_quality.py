@@ -62,3 +62,11 @@ def test_expectations_are_reusable_and_context_is_cached():
     assert quality.check(frame(), "second", SUITE).success  # the same expectation objects in a second suite
     assert quality._context() is context
     assert time.time() - start < 5
+
+
+def test_a_compound_row_condition_reads_as_one_line():
+    both = (Column("kind") == "math") & (Column("id") != "c")
+    report = quality.check(frame(answer=[None, None, None]), "demo",
+                           [gxe.ExpectColumnValuesToNotBeNull(column="answer", row_condition=both)])
+    assert not report.success  # row a: math, not c, no answer
+    assert report.results[0].kwargs["row_condition"] == "kind == 'math' and id != 'c'"

@@ -71,7 +71,7 @@ def test_other_seed_gives_other_tasks(ci):
 
 def test_failed_suite_raises_and_writes_nothing(ci, tmp_path, monkeypatch):
     train, evals = tasks.generate(ci.tasks, ci.seed)
-    monkeypatch.setattr(tasks, "generate", lambda cfg, seed: corrupt(train, evals))
+    monkeypatch.setattr(tasks, "generate", lambda cfg, seed, sources=(): corrupt(train, evals))
     monkeypatch.chdir(tmp_path)
     with pytest.raises(quality.QualityError) as err:
         stage.main(start("tasks", ci))
@@ -98,7 +98,7 @@ from r1.tasks import pools as tasks
 sys.path.insert(0, {tests!r})
 from helpers.tiny import corrupt
 real = tasks.generate
-tasks.generate = lambda cfg, seed: corrupt(*real(cfg, seed))
+tasks.generate = lambda cfg, seed, sources=(): corrupt(*real(cfg, seed, sources))
 entry(stage.main, ["--profile", "ci"])
 """
 
