@@ -342,7 +342,6 @@ def test_imported_rows_are_scored_by_the_math_and_countdown_rewards(built):
     assert rewards.get("accuracy")(wrong, **cols) == [0.0] * len(rows)
 
 
-@pytest.mark.xfail(strict=True, reason="needs the verify branch: a HumanEval check(candidate) harness in `tests`")
 def test_imported_humaneval_rows_are_scored_by_the_code_reward(built):
     _, out = built
     rows = [r for r in pl.read_parquet(out / "eval.parquet").to_dicts() if r["origin"] == "he" and r["reference"]]
@@ -351,7 +350,8 @@ def test_imported_humaneval_rows_are_scored_by_the_code_reward(built):
              for r in rows]
     cols = {c: [r[c] for r in rows] for c in ("kind", "tests", "entry_point", "reference", "prompt")}
     assert rewards.get("accuracy")(comps, **cols) == [1.0] * len(rows)
-    assert rewards.get("accuracy")(stubs, **cols) == [0.0] * len(rows)
+    # a stub that runs but fails its tests is not correct: graded below 0.5 (r1.verify.code), never None
+    assert all(0.0 < s < 0.5 for s in rewards.get("accuracy")(stubs, **cols))
 
 
 def test_corpus_skips_imported_code_without_a_worked_solution(built):
