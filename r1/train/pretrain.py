@@ -16,7 +16,7 @@ import shutil
 import time
 from pathlib import Path
 
-from r1.build import checkpoints
+from r1.build import checkpoints, distributed
 from r1.build.artifacts import THROUGHPUT, atomic_file, hash_path, write_throughput
 from r1.build.clock import NO_CAP, Cap, CapReached
 from r1.build.log import logger
@@ -99,8 +99,8 @@ def pretrain(model, data: list, cfg: BaseConfig, seed: int, log_every: int = 25,
     start = window_t = time.time()
     step = first
     for step in range(first, cfg.max_steps):
-        if cap.reached():
-            if state_file is not None:
+        if distributed.any_rank(cap.reached()):  # agreed: every rank of a launch stops at the same step
+            if state_file is not None and distributed.is_main():
                 with atomic_file(state_file) as tmp:  # a state on disk is a whole state
                     torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
                                 "curve": curve, "losses": losses, "window_tok": window_tok}, tmp)

@@ -21,6 +21,7 @@ from typing import Callable
 
 import polars as pl
 
+from r1.build import distributed
 from r1.build.clock import NO_CAP, Cap
 from r1.build.log import logger
 from r1.config import RewardModelsConfig
@@ -149,6 +150,7 @@ def train_one(name: str, init: Path, pairs: pl.DataFrame, out_dir: Path, cfg: Re
     trainer = RewardTrainer(model=model, args=args, train_dataset=data, processing_class=tok, callbacks=[timecap])
     result = trainer.train()
     timecap.raise_if_stopped(trainer.state.max_steps, work_dir)
+    distributed.report_params(trainer.model, log)  # several processes: each rank's weights, for the record
     model = trainer.model.eval()
     after = pair_accuracy((model, tok), held, name, cfg.max_length)
     tok.padding_side = "left"

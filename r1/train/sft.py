@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from r1.build import checkpoints
+from r1.build import checkpoints, distributed
 from r1.build.artifacts import THROUGHPUT, write_json, write_throughput
 from r1.build.clock import NO_CAP, Cap
 from r1.build.log import logger
@@ -119,6 +119,7 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
         f"({cfg.num_train_epochs} epochs), resume from {resume.name if resume else 'scratch'}")
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     timecap.raise_if_stopped(trainer.state.max_steps, work)
+    distributed.report_params(trainer.model, log)  # several processes: each rank's weights, for the record
     # The curve from the Trainer's log history, which a resumed run restores from its checkpoint: the same rows as
     # an uninterrupted run (a cap stops only at a logging step, so no window is split).
     curve = [(int(e["step"]), float(e["loss"])) for e in trainer.state.log_history if "loss" in e and "step" in e]
