@@ -97,12 +97,16 @@ class StageRun:
                 distributed.barrier()
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
+            self.log(f"rank {distributed.rank()} of {distributed.world_size()}: finished; its copy discarded, the "
+                     f"main process publishes {out or self.out}")
             return
         with atomic_dir(out or self.out) as tmp:
             yield tmp
             write_manifest(tmp, self.name, self.cfg, list(self.stage.params), [*self.stage.deps, *inputs],
                            self.seconds(), extra=self.extra, timing=self.timing or None)
             distributed.barrier()  # every process finished: only now does the artifact replace the old one
+        if distributed.world_size() > 1:
+            self.log(f"rank 0 of {distributed.world_size()}: every process finished; published {out or self.out}")
 
 
 def entry(main: Callable[[StageRun], None], argv: list[str] | None = None) -> None:

@@ -99,7 +99,7 @@ class GRPOMetrics(TrainerCallback):
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = logs or {}
-        if "reward" not in logs:
+        if "reward" not in logs or not state.is_world_process_zero:  # one writer: the main process
             return
         row = {"step": state.global_step}
         elapsed = round(time.time() - self.start, 1)

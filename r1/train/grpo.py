@@ -208,7 +208,7 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
         shutil.copy2(metrics_path.with_name(THROUGHPUT), out_dir / THROUGHPUT)
     # No minutes here: the summary goes into the (hashed) manifest; the wall time is in the run sidecar.
     summary = {"steps": steps, **summarize_metrics(out_dir / METRICS)}
-    shutil.rmtree(work, ignore_errors=True)  # finished: a rerun of the same run must train afresh, not continue
+    checkpoints.remove_finished(work)  # finished: a rerun of the same run trains afresh
     log(f"done: {steps} steps in {(time.time() - start) / 60:.2f} min")
     return summary
 

@@ -12,7 +12,6 @@ import collections
 import json
 import math
 import random
-import shutil
 import time
 from pathlib import Path
 
@@ -203,7 +202,7 @@ def build_base(cfg: BaseConfig, tasks_dir: Path | str, seed: int, threads: int, 
             work = checkpoints.run_dir(checkpoint_dir, key)
         model, tok, curve, stats = build_scratch(cfg, load_train_records(tasks_dir), seed, cap, work)
         if work is not None:
-            shutil.rmtree(work, ignore_errors=True)  # finished: nothing for a later run to continue from
+            checkpoints.remove_finished(work)  # finished: a rerun of the same run trains afresh
     else:
         log(f"importing {cfg.source} {cfg.import_path}")
         model, tok = modeling.import_base(cfg.source, cfg.import_path)

@@ -15,7 +15,6 @@ each logged step go to the THROUGHPUT run sidecar, and the training time is retu
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -145,7 +144,7 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
     metrics["seconds"] = round(time.time() - started, 1)
     # Checkpoints exist to resume a killed run; a finished one must not leave them for the next run to continue from
     # (a rerun with the same inputs has to give the same model).
-    shutil.rmtree(work, ignore_errors=True)
+    checkpoints.remove_finished(work)  # finished: a rerun of the same run trains afresh
     log(f"done: {metrics}")
     return metrics
 
