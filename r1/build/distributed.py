@@ -70,10 +70,13 @@ def param_digest(model) -> str:
     """md5 over a model's state dict (sorted names, float32 bytes): the same on every rank of a data-parallel run,
     and equal to the digest of the published model once loaded. Logged by the trainers so a run shows its ranks
     agreed and what was published."""
+    return state_digest(model.state_dict())
+
+
+def state_digest(state: dict) -> str:
     import torch
 
     digest = hashlib.md5()
-    state = model.state_dict()
     for name in sorted(state):
         t = state[name].detach().to("cpu", torch.float32).contiguous()
         digest.update(name.encode())
@@ -81,10 +84,18 @@ def param_digest(model) -> str:
     return digest.hexdigest()
 
 
-def report_params(model, log_fn=log) -> str:
-    """Log `rank R/N params <digest>` when there are several processes; returns the digest ('' when single)."""
+def report_params(trainer, log_fn=log) -> str:
+    """Log `rank R/N params <digest>` of a Trainer's final weights when there are several processes; returns the
+    digest ('' when single). Under DeepSpeed each rank holds shards: the weights are gathered (a collective, so
+    every rank calls this) and the main process, the one that holds them whole, reports."""
     if world_size() <= 1:
         return ""
-    digest = param_digest(model)
+    if getattr(trainer, "is_deepspeed_enabled", False):
+        state = trainer.accelerator.get_state_dict(trainer.deepspeed)
+        if not is_main():
+            return ""
+        digest = state_digest(state)
+    else:
+        digest = param_digest(trainer.model)
     log_fn(f"rank {rank()}/{world_size()} params {digest}")
     return digest

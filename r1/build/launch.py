@@ -40,8 +40,9 @@ def processes(stage: dag.Stage, root: Path = dag.ROOT) -> int:
     return int(launch["num_processes"])  # accelerate: the total over all machines
 
 
-def cpu_command(stage: dag.Stage, profile: str, n: int = 2) -> str:
-    """`stage`'s multi-process launch on CPU with `n` processes (see the module docstring)."""
+def cpu_command(stage: dag.Stage, profile: str, n: int = 2, deepspeed: bool = False) -> str:
+    """`stage`'s multi-process launch on CPU with `n` processes (see the module docstring); `deepspeed` keeps a
+    DeepSpeed config's backend (ZeRO-3 runs on CPU where deepspeed is installed) instead of DDP."""
     if not stage.trains:
         raise ValueError(f"stage {stage.name!r} does not train: it runs as one process ({stage.command(profile)})")
     if n < 2:
@@ -49,7 +50,10 @@ def cpu_command(stage: dag.Stage, profile: str, n: int = 2) -> str:
                          f"{stage.command(profile)})")
     instance = f" {stage.instance}" if stage.instance else ""
     cfg = f"--config_file {ACCELERATE_DIR}/{stage.launch}.yaml " if stage.launch else ""
-    return (f"accelerate launch {cfg}--multi_gpu --num_processes {n} --mixed_precision no "
+    if deepspeed and stage.launch != "deepspeed_zero3":
+        raise ValueError(f"stage {stage.name!r} launches with {stage.launch or 'no'} accelerate config, not DeepSpeed")
+    backend = "" if deepspeed else "--multi_gpu "
+    return (f"accelerate launch {cfg}{backend}--num_processes {n} --mixed_precision no "
             f"-m r1.stages.{stage.module}{instance} --profile {profile}")
 
 
@@ -76,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stage")
     parser.add_argument("--profile", default="ci")
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--deepspeed", action="store_true", help="keep the DeepSpeed backend (default: DDP)")
     args = parser.parse_args(argv)
     from r1 import config as config_mod
 
@@ -84,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no stage {args.stage!r}; stages: {', '.join(rows)}", file=sys.stderr)
         return 2
     try:
-        print(cpu_command(rows[args.stage], args.profile, args.processes))
+        print(cpu_command(rows[args.stage], args.profile, args.processes, args.deepspeed))
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2

@@ -149,7 +149,7 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
     from datasets import Dataset
     from trl import GRPOTrainer
 
-    from r1.model.modeling import load_model_and_tokenizer, n_params, set_threads
+    from r1.model.modeling import load_model_and_tokenizer, n_params, save_trained, set_threads
     from r1.train.callbacks import GRPOMetrics, MarkComplete, TimeCap
 
     if set(rewards) != set(cfg.rewards):
@@ -196,10 +196,9 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     timecap.raise_if_stopped(cfg.max_steps, work)
     steps = trainer.state.global_step
-    distributed.report_params(trainer.model, log)  # several processes: each rank's weights, for the record
+    distributed.report_params(trainer, log)  # several processes: each rank's weights, for the record
 
-    trainer.model.save_pretrained(str(out_dir))
-    tok.save_pretrained(str(out_dir))
+    save_trained(trainer, tok, out_dir)
     if metrics_path.exists():
         shutil.copy2(metrics_path, out_dir / METRICS)
     else:

@@ -60,7 +60,7 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
-    from r1.model.modeling import load_model_and_tokenizer, save_model_and_tokenizer, set_threads
+    from r1.model.modeling import load_model_and_tokenizer, save_trained, set_threads
     from r1.train.callbacks import LossCurve, MarkComplete, TimeCap
 
     started = time.time()
@@ -118,7 +118,7 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
         f"({cfg.num_train_epochs} epochs), resume from {resume.name if resume else 'scratch'}")
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     timecap.raise_if_stopped(trainer.state.max_steps, work)
-    distributed.report_params(trainer.model, log)  # several processes: each rank's weights, for the record
+    distributed.report_params(trainer, log)  # several processes: each rank's weights, for the record
     # The curve from the Trainer's log history, which a resumed run restores from its checkpoint: the same rows as
     # an uninterrupted run (a cap stops only at a logging step, so no window is split).
     curve = [(int(e["step"]), float(e["loss"])) for e in trainer.state.log_history if "loss" in e and "step" in e]
@@ -126,7 +126,7 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
     model = trainer.model
     model.generation_config.eos_token_id = tok.eos_token_id
     model.generation_config.pad_token_id = tok.pad_token_id
-    save_model_and_tokenizer(model, tok, out_dir)
+    save_trained(trainer, tok, out_dir)
     with open(out_dir / "curve.tsv", "w") as fh:
         fh.write("step\tloss\n")
         for step, loss in curve:

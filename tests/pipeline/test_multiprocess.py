@@ -37,16 +37,17 @@ def repo(tmp_path_factory):
     return repo
 
 
-def _command(repo: Path, name: str) -> list[str]:
+def _command(repo: Path, name: str, deepspeed: bool = False) -> list[str]:
     stage = dag.for_params(config.load("ci", root=repo))[name]
-    cmd = launch.cpu_command(stage, "ci", PROCESSES)
-    printed = run(["python", "-m", "r1.build.launch", name, "--profile", "ci"], repo).stdout.strip()
+    cmd = launch.cpu_command(stage, "ci", PROCESSES, deepspeed)
+    printed = run(["python", "-m", "r1.build.launch", name, "--profile", "ci", *(["--deepspeed"] if deepspeed else [])],
+                  repo).stdout.strip()
     assert printed == cmd  # the command the docs print is the one tested
     return cmd.split()
 
 
-def _launch(repo: Path, name: str) -> str:
-    proc = run(_command(repo, name), repo, timeout=1500)
+def _launch(repo: Path, name: str, deepspeed: bool = False) -> str:
+    proc = run(_command(repo, name, deepspeed), repo, timeout=1500)
     return proc.stdout + proc.stderr
 
 
@@ -68,8 +69,15 @@ def _check_published(repo: Path, name: str, output: str) -> None:
     assert _digest_of_published(out) == digests[0]
     assert f"[{name}] rank 0 of {PROCESSES}: every process finished; published" in output
     assert f"[{name}] rank 1 of {PROCESSES}: finished; its copy discarded" in output
-    # nothing else was renamed into place: no other rank's copy beside the artifact
-    assert not [p.name for p in out.parent.iterdir() if p.name.startswith(f".{name}.")]
+
+
+def _leftovers(repo: Path, name: str) -> set[str]:
+    """Hidden copies beside the artifact (a killed run's unfinished temporary directory); none may hold a manifest,
+    the mark of a complete artifact."""
+    out = repo / paths.artifact(name)
+    found = {p.name for p in out.parent.iterdir() if p.name.startswith(f".{name}.")}
+    assert not [f for f in found if (out.parent / f / MANIFEST).exists()], found
+    return found
 
 
 def _kill_when_checkpointed(repo: Path, name: str, timeout: float = 1200) -> str:
@@ -111,7 +119,9 @@ def test_sft_killed_mid_training_leaves_nothing_then_resumes_and_publishes_one_m
     killed = _kill_when_checkpointed(repo, name)
     assert not (repo / paths.artifact(name)).exists(), killed[-2000:]
     assert not (repo / MARKERS / name).exists()
+    left = _leftovers(repo, name)
     output = _launch(repo, name)
+    assert _leftovers(repo, name) == left  # the rerun left no copy of its own beside the artifact
     resumed = re.search(r"resume from (checkpoint-\d+)", output)
     assert resumed and resumed[1] != "checkpoint-0", output[-3000:]
     _check_published(repo, name, output)
@@ -127,7 +137,34 @@ def test_grpo_publishes_one_model_with_every_step_logged_once(repo):
     (repo / MARKERS / name).unlink(missing_ok=True)
     output = _launch(repo, name)
     _check_published(repo, name, output)
+    assert not _leftovers(repo, name)
     rows = (repo / paths.artifact(name) / "metrics.tsv").read_text().splitlines()
     steps = [int(line.split("\t", 1)[0]) for line in rows[1:]]
     max_steps = config.load("ci", root=repo).r1_zero.max_steps
     assert steps == list(range(1, max_steps + 1))  # one writer (the main process), nothing lost or doubled
+
+
+def test_deepspeed_zero3_publishes_the_gathered_model(repo):
+    """ZeRO-3 shards every weight over the ranks: the published model is the gathered one (it once was a file of
+    empty shards that did not load), equal to the DDP launch's model up to rounding. Needs deepspeed, which is not
+    in the test extra (its first launch compiles a CPU op, ~2 min)."""
+    pytest.importorskip("deepspeed")
+    import shutil
+
+    import torch
+
+    from r1.model.modeling import load_model
+
+    name = "cold_start_sft"
+    out = repo / paths.artifact(name)
+    if not out.exists():
+        pytest.skip("needs the DDP-trained model of the SFT test")
+    ddp = load_model(out).state_dict()
+    shutil.rmtree(out)
+    output = _launch(repo, name, deepspeed=True)
+    digests = {int(r): d for r, n, d in DIGEST.findall(output)}
+    assert list(digests) == [0], output[-3000:]  # only the main process holds the gathered weights
+    assert _digest_of_published(out) == digests[0] and (repo / MARKERS / name).is_file()
+    zero3 = load_model(out).state_dict()
+    assert set(zero3) == set(ddp)
+    assert max((zero3[k] - ddp[k]).abs().max().item() for k in ddp) < 1e-5
