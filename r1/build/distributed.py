@@ -85,9 +85,9 @@ def state_digest(state: dict) -> str:
 
 
 def report_params(trainer, log_fn=log) -> str:
-    """Log `rank R/N params <digest>` of a Trainer's final weights when there are several processes; returns the
-    digest ('' when single). Under DeepSpeed each rank holds shards: the weights are gathered (a collective, so
-    every rank calls this) and the main process, the one that holds them whole, reports."""
+    """Log `rank R/N params <digest>` of a Trainer's (or a model's) final weights when there are several processes;
+    returns the digest ('' when single). Under DeepSpeed each rank holds shards: the weights are gathered (a
+    collective, so every rank calls this) and the main process, the one that holds them whole, reports."""
     if world_size() <= 1:
         return ""
     if getattr(trainer, "is_deepspeed_enabled", False):
@@ -96,6 +96,6 @@ def report_params(trainer, log_fn=log) -> str:
             return ""
         digest = state_digest(state)
     else:
-        digest = param_digest(trainer.model)
+        digest = param_digest(trainer.model if hasattr(trainer, "accelerator") else trainer)  # a Trainer or a model
     log_fn(f"rank {rank()}/{world_size()} params {digest}")
     return digest

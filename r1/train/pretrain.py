@@ -201,6 +201,7 @@ def build_base(cfg: BaseConfig, tasks_dir: Path | str, seed: int, threads: int, 
             key = checkpoints.run_key({"pretrain": to_dict(cfg)}, seed, None, hash_path(tasks_dir))
             work = checkpoints.run_dir(checkpoint_dir, key)
         model, tok, curve, stats = build_scratch(cfg, load_train_records(tasks_dir), seed, cap, work)
+        distributed.report_params(model, log)  # several processes: each trains the same model (no data split)
         if work is not None:
             checkpoints.remove_finished(work)  # finished: a rerun of the same run trains afresh
     else:

@@ -144,14 +144,41 @@ def test_grpo_publishes_one_model_with_every_step_logged_once(repo):
     assert steps == list(range(1, max_steps + 1))  # one writer (the main process), nothing lost or doubled
 
 
+@pytest.mark.parametrize("name", ["reward_models", "base"])
+def test_the_other_trainers_publish_once_under_two_processes(repo, name):
+    """reward_models (RewardTrainer, DDP) and base (pretraining, its own loop: each rank trains the same model, the
+    steps seeded alike, the time cap agreed) publish from the main process only; the base is byte for byte the one
+    Snakemake built as a single process."""
+    import shutil
+
+    from r1.build.artifacts import hash_path
+
+    out = repo / paths.artifact(name)
+    single = hash_path(out / "model.safetensors") if name == "base" else None
+    if out.exists():
+        shutil.rmtree(out)
+    (repo / MARKERS / name).unlink(missing_ok=True)
+    output = _launch(repo, name)
+    assert (out / MANIFEST).is_file() and (repo / MARKERS / name).is_file()
+    assert f"[{name}] rank 0 of {PROCESSES}: every process finished; published" in output
+    assert f"[{name}] rank 1 of {PROCESSES}: finished; its copy discarded" in output
+    digests = [d for _, n, d in DIGEST.findall(output) if int(n) == PROCESSES]
+    models = 2 if name == "reward_models" else 1  # each rank reports each model it trained; the ranks agree
+    assert len(digests) == PROCESSES * models and len(set(digests)) == models, digests
+    if name == "base":
+        assert hash_path(out / "model.safetensors") == single
+        assert _digest_of_published(out) == digests[0]
+    else:
+        for sub in ("helpfulness", "harmlessness"):
+            assert (out / sub / "model.safetensors").is_file() and (out / sub / "config.json").is_file()
+
+
 def test_deepspeed_zero3_publishes_the_gathered_model(repo):
     """ZeRO-3 shards every weight over the ranks: the published model is the gathered one (it once was a file of
     empty shards that did not load), equal to the DDP launch's model up to rounding. Needs deepspeed, which is not
     in the test extra (its first launch compiles a CPU op, ~2 min)."""
     pytest.importorskip("deepspeed")
     import shutil
-
-    import torch
 
     from r1.model.modeling import load_model
 
