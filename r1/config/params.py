@@ -217,8 +217,47 @@ class GRPOStageConfig:
     save_steps: int
     logging_steps: int
     bf16: bool
+    use_vllm: bool = field(metadata={"help": "generate GRPO's completions with vLLM (TRL's use_vllm); needs a CUDA "
+                                             "GPU, checked when the stage starts"})
+    vllm_mode: Literal["colocate", "server"] = field(metadata={
+        "help": "colocate: vLLM inside each training process; server: a separate `trl vllm-serve` process"})
+    vllm_gpu_memory_utilization: float = field(metadata={
+        "help": "share of each GPU's memory vLLM may take (colocate mode; a server takes its own flag)"})
+    vllm_tensor_parallel_size: int = field(metadata={
+        "help": "GPUs one vLLM engine spans (colocate mode: must divide the launch's process count)"})
+
+    def per_device_batch(self, world_size: int) -> int:
+        """Completions per process per micro-batch: generation_batch_size stays the completions of one optimizer
+        step across the launch, so it is split over `world_size` processes x gradient_accumulation_steps. A
+        ConfigError naming the keys when it does not split evenly (TRL would refuse it later, less clearly)."""
+        parts = world_size * self.gradient_accumulation_steps
+        if world_size < 1 or self.generation_batch_size % parts or self.generation_batch_size < parts:
+            raise ConfigError(
+                f"generation_batch_size: {self.generation_batch_size} completions per step do not split over "
+                f"{world_size} processes x gradient_accumulation_steps {self.gradient_accumulation_steps}: the "
+                f"per-process batch generation_batch_size / (processes x gradient_accumulation_steps) must be a "
+                f"whole number >= 1")
+        return self.generation_batch_size // parts
+
+    def check_launch(self, world_size: int, cuda: bool) -> int:
+        """Checks that need the launch (its process count, whether a GPU is there), made when a GRPO stage builds its
+        trainer rather than when a profile loads: a GPU profile must still validate on a CPU machine. Returns the
+        per-process batch."""
+        if self.use_vllm and not cuda:
+            raise ConfigError(
+                f"use_vllm: true in a GRPO section ({', '.join(GRPO_SECTIONS)}), but no CUDA GPU is available "
+                f"(torch.cuda.is_available() is false): TRL's vLLM generation needs one; set use_vllm: false to "
+                f"generate with transformers on this machine")
+        if self.use_vllm and self.vllm_mode == "colocate" and world_size % self.vllm_tensor_parallel_size:
+            raise ConfigError(f"vllm_tensor_parallel_size: {self.vllm_tensor_parallel_size} does not divide the "
+                              f"launch's {world_size} processes (colocate mode)")
+        return self.per_device_batch(world_size)
 
     def __post_init__(self):
+        if not 0.0 < self.vllm_gpu_memory_utilization <= 1.0:
+            raise ConfigError("vllm_gpu_memory_utilization: must lie in (0, 1]")
+        if self.vllm_tensor_parallel_size < 1:
+            raise ConfigError("vllm_tensor_parallel_size: must be at least 1")
         if self.generation_batch_size % self.num_generations:
             raise ConfigError(
                 f"generation_batch_size: {self.generation_batch_size} is not divisible by num_generations "
@@ -231,6 +270,10 @@ class GRPOStageConfig:
         for name in self.rewards:
             if name not in known:
                 raise ConfigError(f"rewards.{name}: unknown reward{suggest(name, known)}; known: {list(known)}")
+
+
+# The params sections that are GRPO stages (GRPOStageConfig), as dotted keys.
+GRPO_SECTIONS = ("r1_zero", "interim", "final.grpo", "rl_student")
 
 
 @dataclass(frozen=True)

@@ -173,6 +173,18 @@ def save_model_and_tokenizer(model, tokenizer, out_dir: Path | str) -> None:
     tokenizer.save_pretrained(str(out_dir))
 
 
+def save_trained(trainer, tokenizer, out_dir: Path | str) -> None:
+    """The model a Trainer trained, with its tokenizer, into `out_dir`. Under DeepSpeed ZeRO-3 each process holds
+    a shard of every weight: `trainer.save_model` gathers them (a collective: every rank calls this; the main one
+    writes). Why: save_pretrained of the sharded model wrote a model.safetensors of empty tensors that does not
+    load, with exit 0."""
+    if getattr(trainer, "is_deepspeed_enabled", False):
+        trainer.save_model(str(out_dir))
+        tokenizer.save_pretrained(str(out_dir))
+    else:
+        save_model_and_tokenizer(trainer.model, tokenizer, out_dir)
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Imported bases (base.source hf_dir | gguf).
 

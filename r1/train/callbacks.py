@@ -15,7 +15,7 @@ from typing import Callable
 
 from transformers import TrainerCallback
 
-from r1.build import checkpoints
+from r1.build import checkpoints, distributed
 from r1.build.artifacts import THROUGHPUT
 from r1.build.clock import Cap, CapReached
 
@@ -31,8 +31,10 @@ class TimeCap(TrainerCallback):
         self.stopped_at: int | None = None
 
     def on_step_end(self, args, state, control, **kwargs):
+        # Every rank tests the same steps, and the stop is agreed (any rank's cap stops all): ranks that stopped at
+        # different steps would wait for each other forever (r1.build.distributed).
         if (self.stopped_at is None and state.global_step < state.max_steps and state.global_step % self.every == 0
-                and self.cap.reached()):
+                and distributed.any_rank(self.cap.reached())):
             self.stopped_at = state.global_step
             if self.log:
                 self.log(f"time cap {self.cap.key} = {self.cap.minutes:g} min reached at step {state.global_step} "
@@ -50,14 +52,16 @@ class TimeCap(TrainerCallback):
 
 class MarkComplete(TrainerCallback):
     """Mark each checkpoint complete (r1.build.checkpoints) once the Trainer has written all of it: on_save runs
-    after the save, so a run killed mid-save leaves an unmarked checkpoint that is never resumed."""
+    after the save, so a run killed mid-save leaves an unmarked checkpoint that is never resumed. With several
+    processes the main one marks it, once every rank has saved its part."""
 
     def __init__(self, log: Log | None = None):
         self.log = log
 
     def on_save(self, args, state, control, **kwargs):
         ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-        if ckpt.is_dir():
+        distributed.barrier()  # every rank has written its part (its RNG state) before the checkpoint counts
+        if state.is_world_process_zero and ckpt.is_dir():
             checkpoints.mark_complete(ckpt)
             if self.log:
                 self.log(f"checkpoint {ckpt.name} complete")
@@ -95,7 +99,7 @@ class GRPOMetrics(TrainerCallback):
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = logs or {}
-        if "reward" not in logs:
+        if "reward" not in logs or not state.is_world_process_zero:  # one writer: the main process
             return
         row = {"step": state.global_step}
         elapsed = round(time.time() - self.start, 1)

@@ -31,7 +31,7 @@ from typing import Callable
 
 import polars as pl
 
-from r1.build import checkpoints
+from r1.build import checkpoints, distributed
 from r1.build.artifacts import THROUGHPUT
 from r1.build.clock import NO_CAP, Cap
 from r1.build.log import logger
@@ -64,13 +64,17 @@ def reflection_probe(completions, **_) -> list[float]:
 reflection_probe.__name__ = REFLECTION_PROBE
 
 
-def grpo_args(cfg: GRPOStageConfig, output_dir: Path, seed: int, reward_weights: list[float]):
-    """TRL GRPOConfig with every setting that matters taken from the stage config."""
+def grpo_args(cfg: GRPOStageConfig, output_dir: Path, seed: int, reward_weights: list[float],
+              world_size: int | None = None):
+    """TRL GRPOConfig with every setting that matters taken from the stage config. `generation_batch_size` is the
+    completions of one optimizer step across the launch (`world_size` processes, from the launcher's environment by
+    default); each process takes generation_batch_size / (world_size x gradient_accumulation_steps) of them. The
+    launch's checks (the split, vLLM's GPU) are made here, where the trainer is built: a ConfigError naming the key."""
     import torch
     from trl import GRPOConfig
 
     cpu = not torch.cuda.is_available()
-    per_device = cfg.generation_batch_size // cfg.gradient_accumulation_steps
+    per_device = cfg.check_launch(distributed.world_size() if world_size is None else world_size, cuda=not cpu)
     if per_device % cfg.num_generations and cfg.gradient_accumulation_steps > 1:
         log("note: a group spans several micro-batches")
     return GRPOConfig(
@@ -104,7 +108,10 @@ def grpo_args(cfg: GRPOStageConfig, output_dir: Path, seed: int, reward_weights:
         max_completion_length=cfg.max_completion_length,
         reward_weights=reward_weights,
         disable_dropout=True,
-        use_vllm=False,
+        use_vllm=cfg.use_vllm,
+        vllm_mode=cfg.vllm_mode,
+        vllm_gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
+        vllm_tensor_parallel_size=cfg.vllm_tensor_parallel_size,
         max_steps=cfg.max_steps,
         save_strategy="steps",
         save_steps=cfg.save_steps,
@@ -142,7 +149,7 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
     from datasets import Dataset
     from trl import GRPOTrainer
 
-    from r1.model.modeling import load_model_and_tokenizer, n_params, set_threads
+    from r1.model.modeling import load_model_and_tokenizer, n_params, save_trained, set_threads
     from r1.train.callbacks import GRPOMetrics, MarkComplete, TimeCap
     from r1.verify.rewards import gated
 
@@ -191,9 +198,9 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     timecap.raise_if_stopped(cfg.max_steps, work)
     steps = trainer.state.global_step
+    distributed.report_params(trainer, log)  # several processes: each rank's weights, for the record
 
-    trainer.model.save_pretrained(str(out_dir))
-    tok.save_pretrained(str(out_dir))
+    save_trained(trainer, tok, out_dir)
     if metrics_path.exists():
         shutil.copy2(metrics_path, out_dir / METRICS)
     else:
@@ -202,7 +209,7 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
         shutil.copy2(metrics_path.with_name(THROUGHPUT), out_dir / THROUGHPUT)
     # No minutes here: the summary goes into the (hashed) manifest; the wall time is in the run sidecar.
     summary = {"steps": steps, **summarize_metrics(out_dir / METRICS)}
-    shutil.rmtree(work, ignore_errors=True)  # finished: a rerun of the same run must train afresh, not continue
+    checkpoints.remove_finished(work)  # finished: a rerun of the same run trains afresh
     log(f"done: {steps} steps in {(time.time() - start) / 60:.2f} min")
     return summary
 

@@ -12,11 +12,10 @@ import collections
 import json
 import math
 import random
-import shutil
 import time
 from pathlib import Path
 
-from r1.build import checkpoints
+from r1.build import checkpoints, distributed
 from r1.build.artifacts import THROUGHPUT, atomic_file, hash_path, write_throughput
 from r1.build.clock import NO_CAP, Cap, CapReached
 from r1.build.log import logger
@@ -99,8 +98,8 @@ def pretrain(model, data: list, cfg: BaseConfig, seed: int, log_every: int = 25,
     start = window_t = time.time()
     step = first
     for step in range(first, cfg.max_steps):
-        if cap.reached():
-            if state_file is not None:
+        if distributed.any_rank(cap.reached()):  # agreed: every rank of a launch stops at the same step
+            if state_file is not None and distributed.is_main():
                 with atomic_file(state_file) as tmp:  # a state on disk is a whole state
                     torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
                                 "curve": curve, "losses": losses, "window_tok": window_tok}, tmp)
@@ -202,8 +201,9 @@ def build_base(cfg: BaseConfig, tasks_dir: Path | str, seed: int, threads: int, 
             key = checkpoints.run_key({"pretrain": to_dict(cfg)}, seed, None, hash_path(tasks_dir))
             work = checkpoints.run_dir(checkpoint_dir, key)
         model, tok, curve, stats = build_scratch(cfg, load_train_records(tasks_dir), seed, cap, work)
+        distributed.report_params(model, log)  # several processes: each trains the same model (no data split)
         if work is not None:
-            shutil.rmtree(work, ignore_errors=True)  # finished: nothing for a later run to continue from
+            checkpoints.remove_finished(work)  # finished: a rerun of the same run trains afresh
     else:
         log(f"importing {cfg.source} {cfg.import_path}")
         model, tok = modeling.import_base(cfg.source, cfg.import_path)

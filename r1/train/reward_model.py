@@ -21,6 +21,7 @@ from typing import Callable
 
 import polars as pl
 
+from r1.build import distributed
 from r1.build.clock import NO_CAP, Cap
 from r1.build.log import logger
 from r1.config import RewardModelsConfig
@@ -109,6 +110,7 @@ def train_one(name: str, init: Path, pairs: pl.DataFrame, out_dir: Path, cfg: Re
     from datasets import Dataset
     from trl import RewardConfig, RewardTrainer
 
+    from r1.model.modeling import save_trained
     from r1.train.callbacks import TimeCap
 
     started = time.time()
@@ -149,12 +151,12 @@ def train_one(name: str, init: Path, pairs: pl.DataFrame, out_dir: Path, cfg: Re
     trainer = RewardTrainer(model=model, args=args, train_dataset=data, processing_class=tok, callbacks=[timecap])
     result = trainer.train()
     timecap.raise_if_stopped(trainer.state.max_steps, work_dir)
+    distributed.report_params(trainer, log)  # several processes: each rank's weights, for the record
     model = trainer.model.eval()
     after = pair_accuracy((model, tok), held, name, cfg.max_length)
     tok.padding_side = "left"
     out_dir.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(str(out_dir))
-    tok.save_pretrained(str(out_dir))
+    save_trained(trainer, tok, out_dir)
     metrics = {"pairs": len(pairs), "train_pairs": len(train), "heldout_pairs": len(held),
                "judges": PREFERENCE_REWARDS[name],
                "heldout_accuracy_before": round(before, 4), "heldout_accuracy": round(after, 4),

@@ -15,13 +15,12 @@ each logged step go to the THROUGHPUT run sidecar, and the training time is retu
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import polars as pl
 
-from r1.build import checkpoints
+from r1.build import checkpoints, distributed
 from r1.build.artifacts import THROUGHPUT, write_json, write_throughput
 from r1.build.clock import NO_CAP, Cap
 from r1.build.log import logger
@@ -61,7 +60,7 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
-    from r1.model.modeling import load_model_and_tokenizer, save_model_and_tokenizer, set_threads
+    from r1.model.modeling import load_model_and_tokenizer, save_trained, set_threads
     from r1.train.callbacks import LossCurve, MarkComplete, TimeCap
 
     started = time.time()
@@ -119,6 +118,7 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
         f"({cfg.num_train_epochs} epochs), resume from {resume.name if resume else 'scratch'}")
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     timecap.raise_if_stopped(trainer.state.max_steps, work)
+    distributed.report_params(trainer, log)  # several processes: each rank's weights, for the record
     # The curve from the Trainer's log history, which a resumed run restores from its checkpoint: the same rows as
     # an uninterrupted run (a cap stops only at a logging step, so no window is split).
     curve = [(int(e["step"]), float(e["loss"])) for e in trainer.state.log_history if "loss" in e and "step" in e]
@@ -126,7 +126,7 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
     model = trainer.model
     model.generation_config.eos_token_id = tok.eos_token_id
     model.generation_config.pad_token_id = tok.pad_token_id
-    save_model_and_tokenizer(model, tok, out_dir)
+    save_trained(trainer, tok, out_dir)
     with open(out_dir / "curve.tsv", "w") as fh:
         fh.write("step\tloss\n")
         for step, loss in curve:
@@ -144,7 +144,7 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
     metrics["seconds"] = round(time.time() - started, 1)
     # Checkpoints exist to resume a killed run; a finished one must not leave them for the next run to continue from
     # (a rerun with the same inputs has to give the same model).
-    shutil.rmtree(work, ignore_errors=True)
+    checkpoints.remove_finished(work)  # finished: a rerun of the same run trains afresh
     log(f"done: {metrics}")
     return metrics
 

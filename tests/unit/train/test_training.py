@@ -86,7 +86,7 @@ def test_sft_resumes_from_the_newest_complete_checkpoint_only(cfg, moe_init, exa
     first = tmp_path / "a"
     first.mkdir()
     with monkeypatch.context() as m:  # as if killed right after its last checkpoint: nothing cleaned up
-        m.setattr(sft.shutil, "rmtree", lambda *a, **k: None)
+        m.setattr(checkpoints, "remove_finished", lambda *a, **k: None)
         sft.train(init, examples, first, small(cfg, max_steps=4), 0, work=work)
     assert sorted(p.name for p in work.glob("checkpoint-*")) == ["checkpoint-4"]
     assert checkpoints.is_complete(work / "checkpoint-4")
