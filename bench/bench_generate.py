@@ -199,7 +199,8 @@ def main(argv=None) -> None:
     rate["ceiling"] = ceiling(model, a, context)
     for k, (n, s) in rows.items():
         print(f"{k:10s} {n:8d} tokens {s:7.2f} s {rate[k]:9.0f} tok/s")
-    print(f"{'ceiling':10s} one decode step's matmuls at {a.batch} rows, context {context}: {rate['ceiling']:9.0f} tok/s")
+    print(f"{'ceiling':10s} one decode step's matmuls at {a.batch} rows, context {context}: "
+          f"{rate['ceiling']:9.0f} tok/s")
     print(f"ratios: project/previous {rate['project'] / rate['previous']:.2f}x   project/plain "
           f"{rate['project'] / rate['plain']:.2f}x   grpo-ours/grpo-trl {rate['grpo-ours'] / rate['grpo-trl']:.2f}x   "
           f"ceiling/project {rate['ceiling'] / rate['project']:.1f}x   (load {os.getloadavg()[0]:.1f} at the end)")
