@@ -186,6 +186,20 @@ def merge(frames: list[pl.DataFrame], rs: ReasoningSetConfig, seed: int) -> tupl
     return df, stats
 
 
+def merge_shards(shard_dirs: list[Path], rs: ReasoningSetConfig, seed: int, suite: str = "reasoning_set"
+                 ) -> tuple[pl.DataFrame, dict, quality.QualityReport]:
+    """The `reasoning_set` stage's work on its shard directories (each with samples.parquet and stats.json): the
+    merged set, its stats.json and its quality report (GX suite + computed checks), not yet required to pass."""
+    frames = [pl.read_parquet(Path(d) / SAMPLES) for d in shard_dirs]
+    shard_stats = [json.loads((Path(d) / "stats.json").read_text()) for d in shard_dirs]
+    df, merged = merge(frames, rs, seed)
+    stats = set_stats(shard_stats, merged)
+    report = quality.check(df, suite, sample_expectations(rs.min_size, rs.target_size))
+    if not df.is_empty():
+        computed_checks(report, df, rs)
+    return df, stats, report
+
+
 def set_stats(shard_stats: list[dict], merge_stats: dict) -> dict:
     """The set's stats.json: the shards' counts summed, the merge's counts, each shard's own, the acceptance rate."""
     totals: dict = {}
