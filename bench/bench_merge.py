@@ -72,9 +72,29 @@ def make_shards(root: Path, rows: int, shards: int, words: int, seed: int) -> li
     return dirs
 
 
+def _timing(module, name: str, phases: dict) -> None:
+    """Wrap module.name so its seconds add up under phases[name] (a breakdown of the merge)."""
+    fn = getattr(module, name)
+
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            phases[name] = phases.get(name, 0.0) + time.perf_counter() - start
+
+    setattr(module, name, timed)
+
+
 def one(rows: int, shards: int, words: int, seed: int) -> dict:
     from r1 import config
-    from r1.data import sampling
+    from r1.build import quality
+    from r1.data import filters, sampling
+
+    phases: dict = {}
+    for module, name in ((filters, "exact_duplicates"), (filters, "near_duplicates"), (quality, "check"),
+                         (sampling, "computed_checks"), (sampling, "sample_expectations")):
+        _timing(module, name, phases)
 
     full = config.load("full").reasoning_set
     rs = dataclasses.replace(full, target_size=max(1, full.target_size * rows // 600_000),
@@ -83,15 +103,16 @@ def one(rows: int, shards: int, words: int, seed: int) -> dict:
         start = time.perf_counter()
         dirs = make_shards(Path(tmp), rows, shards, words, seed)
         made = time.perf_counter() - start
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         df, stats, report = sampling.merge_shards(dirs, rs, seed)
         merged = time.perf_counter() - start
         df.write_parquet(Path(tmp) / "train.parquet")
-        total = time.perf_counter() - start
+        total, cpu = time.perf_counter() - start, time.process_time() - cpu
     return {"rows": rows, "kept": len(df), "exact_dup": stats["merge"]["exact_duplicate"],
             "near_dup": stats["merge"]["near_duplicate"], "gate": report.success, "make_s": round(made, 1),
-            "merge_s": round(merged, 1), "total_s": round(total, 1),
-            "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)}
+            "merge_s": round(merged, 1), "total_s": round(total, 1), "cpu_s": round(cpu, 1),
+            "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
+            "phases": {k: round(v, 1) for k, v in phases.items()}}
 
 
 def main(argv=None) -> None:
@@ -106,7 +127,8 @@ def main(argv=None) -> None:
         print(json.dumps(one(a.one, a.shards, a.words, a.seed)))
         return
     print(f"{a.shards} shards, ~{a.words}-word completions; load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"{'rows':>8} {'kept':>8} {'exact':>6} {'near':>6} gate  merge+write s  peak RSS GiB  (shards made in s)")
+    print(f"{'rows':>8} {'kept':>8} {'exact':>6} {'near':>6} gate  merge+write s (CPU s)  peak RSS GiB  "
+          "(shards made in s)  {phase: wall s}")
     for rows in [int(r) for r in a.rows.split(",")]:
         out = subprocess.run([sys.executable, __file__, "--one", str(rows), "--shards", str(a.shards), "--words",
                               str(a.words), "--seed", str(a.seed)], capture_output=True, text=True)
@@ -115,7 +137,8 @@ def main(argv=None) -> None:
         r = json.loads(out.stdout.strip().splitlines()[-1])
         gate = "ok" if r["gate"] else "FAIL"
         print(f"{r['rows']:>8} {r['kept']:>8} {r['exact_dup']:>6} {r['near_dup']:>6} {gate:4s} "
-              f"{r['total_s']:>13} {r['peak_rss_gib']:>13}  ({r['make_s']})", flush=True)
+              f"{r['total_s']:>13} ({r['cpu_s']:>5}) {r['peak_rss_gib']:>13}  ({r['make_s']})  {r['phases']}",
+              flush=True)
     print(f"load {os.getloadavg()[0]:.1f} at the end")
 
 
