@@ -42,18 +42,16 @@ def main(argv=None) -> None:
     a = p.parse_args(argv)
     commands = {"snakemake -n": [tool("snakemake"), "-n", "--quiet", "rules", *a.snakemake_args],
                 "dvc status": [tool("dvc"), "status"]}
-    print(f"repo {a.repo.resolve().name}; {a.repeats} runs each; load {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} cores", flush=True)
-    for label, cmd in commands.items():
-        times, out = [], ""
-        for _ in range(a.repeats):
-            secs, out = timed(cmd, a.repo)
-            times.append(secs)
-        clean = "nothing to be done" in out.lower() or "up to date" in out.lower() or not out.strip()
+    load_before = os.getloadavg()[0]
+    results = {label: [timed(cmd, a.repo) for _ in range(a.repeats)] for label, cmd in commands.items()}
+    print(f"repo {a.repo.resolve().name}; {a.repeats} runs each; load {load_before:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores")
+    for label, runs in results.items():
+        times, out = [secs for secs, _ in runs], runs[-1][1]
+        noop = "nothing to be done" in out.lower() or "up to date" in out.lower() or not out.strip()
+        verdict = "(nothing to do)" if noop else "(NOT a no-op: " + out.strip()[:200] + ")"
         print(f"{label:14s} min {min(times):5.2f} s  median {statistics.median(times):5.2f} s  "
-              f"max {max(times):5.2f} s  {'(nothing to do)' if clean else '(NOT a no-op: ' + out.strip()[:200] + ')'}",
-              flush=True)
-    print(f"load {os.getloadavg()[0]:.1f} at the end")
+              f"max {max(times):5.2f} s  {verdict}")
 
 
 if __name__ == "__main__":
