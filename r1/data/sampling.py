@@ -143,7 +143,7 @@ def sample_expectations(min_rows: int = 0, max_rows: int | None = None) -> list:
 
 def computed_checks(report: quality.QualityReport, df: pl.DataFrame, rs: ReasoningSetConfig) -> None:
     """What GX cannot say in one expectation: the filters held (no code in non-code answers, no wall of text)."""
-    code = [i for i, k, t in zip(df["id"], df["kind"], df["completion"]) if k != "code" and filters.has_code(t)]
+    code = df.filter((pl.col("kind") != "code") & filters.code_expr("completion"))["id"].to_list()
     report.add("no_code_in_non_code_answers", not code, observed=f"{len(code)} rows", examples=code,
                column="completion")
     long = [i for i, t in zip(df["id"], df["completion"]) if filters.longest_paragraph(t) > rs.max_paragraph_chars]

@@ -155,3 +155,11 @@ def test_normalized_expression_agrees_with_normalize():
              "MIXED case\u00a0nbsp"]
     got = pl.DataFrame({"t": texts}).select(filters.normalized("t")).to_series().to_list()
     assert got == [filters.normalize(t) for t in texts]
+
+
+def test_code_expression_agrees_with_has_code():
+    texts = ["```py\nx\n```", "so\n  def f(x): ...", "import os", "from math import pi", "we return home",
+             "x\nreturn 1", "print(1)", "a = print(2)", "", None, "class A", "no code here\n\tclass B: pass"]
+    got = pl.DataFrame({"t": texts}, schema={"t": pl.Utf8}).select(filters.code_expr("t")).to_series().to_list()
+    assert got == [filters.has_code(t) for t in texts]
+    assert sum(got) >= 6
