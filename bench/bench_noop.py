@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -19,13 +20,17 @@ import time
 from pathlib import Path
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
+def timed(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
+    """Wall seconds, CPU seconds (user + system: what a busy machine does not inflate much) and output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     secs = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
-    return secs, proc.stdout + proc.stderr
+    return secs, cpu, proc.stdout + proc.stderr
 
 
 def tool(name: str) -> str:
@@ -47,11 +52,11 @@ def main(argv=None) -> None:
     print(f"repo {a.repo.resolve().name}; {a.repeats} runs each; load {load_before:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores")
     for label, runs in results.items():
-        times, out = [secs for secs, _ in runs], runs[-1][1]
+        times, cpus, out = [r[0] for r in runs], [r[1] for r in runs], runs[-1][2]
         noop = "nothing to be done" in out.lower() or "up to date" in out.lower() or not out.strip()
         verdict = "(nothing to do)" if noop else "(NOT a no-op: " + out.strip()[:200] + ")"
         print(f"{label:14s} min {min(times):5.2f} s  median {statistics.median(times):5.2f} s  "
-              f"max {max(times):5.2f} s  {verdict}")
+              f"max {max(times):5.2f} s  (CPU median {statistics.median(cpus):5.2f} s)  {verdict}")
 
 
 if __name__ == "__main__":
