@@ -3,15 +3,23 @@
 Walks the import statements (module level and inside functions: a lazy import is still code the stage runs) of a
 module of the project's own package, recursively, and returns every file they reach, package `__init__.py` files
 included. Reads source with `ast`, imports nothing, so it is cheap at DAG parse time.
+
+Each file's direct imports are cached in `<root>/.r1/codedeps.json` under its size and mtime (parsing ~70 files was
+most of the DAG's build time at every `snakemake` call, a no-op included); an edited file is parsed again. The
+cache only saves parsing: the result is the same with or without it, and a missing or unreadable cache is rebuilt.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import json
+import os
 from pathlib import Path
 
 PACKAGE = "r1"
+CACHE = Path(".r1") / "codedeps.json"
+_VERSION = 1  # bump when _parse's output changes
 
 
 def _module_file(root: Path, module: str) -> Path | None:
@@ -30,6 +38,12 @@ def _imports(root: Path, module: str) -> tuple[str, ...]:
     path = _module_file(root, module)
     if path is None:
         return ()
+    found = _cache(root).imports(path, module)
+    return tuple(m for m in found if (m == PACKAGE or m.startswith(PACKAGE + ".")) and _module_file(root, m))
+
+
+def _parse(path: Path, module: str) -> list[str]:
+    """Every module named by an import statement of `path` (relative imports resolved against `module`)."""
     is_pkg = path.name == "__init__.py"
     found: list[str] = []
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
@@ -44,7 +58,47 @@ def _imports(root: Path, module: str) -> tuple[str, ...]:
                 base = node.module or ""
             found.append(base)
             found += [f"{base}.{alias.name}" for alias in node.names]
-    return tuple(m for m in found if (m == PACKAGE or m.startswith(PACKAGE + ".")) and _module_file(root, m))
+    return found
+
+
+class _Cache:
+    """{relative path: [size, mtime_ns, module, imports]} on disk; written back (atomically) when it changed."""
+
+    def __init__(self, root: Path):
+        self.path, self.root, self.dirty = root / CACHE, root, False
+        try:
+            data = json.loads(self.path.read_text())
+            self.entries = data["files"] if data.get("version") == _VERSION else {}
+        except (OSError, ValueError, KeyError, TypeError):
+            self.entries = {}
+
+    def imports(self, path: Path, module: str) -> list[str]:
+        st = path.stat()
+        key = path.relative_to(self.root).as_posix()
+        hit = self.entries.get(key)
+        if hit and hit[:3] == [st.st_size, st.st_mtime_ns, module]:
+            return hit[3]
+        found = _parse(path, module)
+        self.entries[key] = [st.st_size, st.st_mtime_ns, module, found]
+        self.dirty = True
+        return found
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps({"version": _VERSION, "files": self.entries}, sort_keys=True))
+            os.replace(tmp, self.path)  # concurrent writers: the last whole file wins
+            self.dirty = False
+        except OSError:
+            tmp.unlink(missing_ok=True)  # a read-only checkout: parse again next time
+
+
+@functools.lru_cache(maxsize=None)
+def _cache(root: Path) -> _Cache:
+    return _Cache(root)
 
 
 def modules(root: Path | str, module: str) -> set[str]:
@@ -66,4 +120,6 @@ def modules(root: Path | str, module: str) -> set[str]:
 def files(root: Path | str, module: str) -> list[str]:
     """The source files (relative to `root`, sorted) that `module` runs: its code dependencies."""
     root = Path(root).resolve()
-    return sorted(_module_file(root, m).relative_to(root).as_posix() for m in modules(root, module))
+    out = sorted(_module_file(root, m).relative_to(root).as_posix() for m in modules(root, module))
+    _cache(root).save()
+    return out

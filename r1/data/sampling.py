@@ -143,7 +143,7 @@ def sample_expectations(min_rows: int = 0, max_rows: int | None = None) -> list:
 
 def computed_checks(report: quality.QualityReport, df: pl.DataFrame, rs: ReasoningSetConfig) -> None:
     """What GX cannot say in one expectation: the filters held (no code in non-code answers, no wall of text)."""
-    code = [i for i, k, t in zip(df["id"], df["kind"], df["completion"]) if k != "code" and filters.has_code(t)]
+    code = df.filter((pl.col("kind") != "code") & filters.code_expr("completion"))["id"].to_list()
     report.add("no_code_in_non_code_answers", not code, observed=f"{len(code)} rows", examples=code,
                column="completion")
     long = [i for i, t in zip(df["id"], df["completion"]) if filters.longest_paragraph(t) > rs.max_paragraph_chars]
@@ -184,6 +184,20 @@ def merge(frames: list[pl.DataFrame], rs: ReasoningSetConfig, seed: int) -> tupl
     stats["kept"] = len(df)
     stats["by_kind"] = dict(sorted(df.group_by("kind").len().iter_rows()))
     return df, stats
+
+
+def merge_shards(shard_dirs: list[Path], rs: ReasoningSetConfig, seed: int, suite: str = "reasoning_set"
+                 ) -> tuple[pl.DataFrame, dict, quality.QualityReport]:
+    """The `reasoning_set` stage's work on its shard directories (each with samples.parquet and stats.json): the
+    merged set, its stats.json and its quality report (GX suite + computed checks), not yet required to pass."""
+    frames = [pl.read_parquet(Path(d) / SAMPLES) for d in shard_dirs]
+    shard_stats = [json.loads((Path(d) / "stats.json").read_text()) for d in shard_dirs]
+    df, merged = merge(frames, rs, seed)
+    stats = set_stats(shard_stats, merged)
+    report = quality.check(df, suite, sample_expectations(rs.min_size, rs.target_size))
+    if not df.is_empty():
+        computed_checks(report, df, rs)
+    return df, stats, report
 
 
 def set_stats(shard_stats: list[dict], merge_stats: dict) -> dict:

@@ -1,8 +1,11 @@
 """Sampling completions: one interface, two backends.
 
-`hf` (default): batched `model.generate` on CPU or GPU. Prompts are sorted by length so a batch holds similar lengths
-(less padding), left-padded, and all `n` samples of a prompt are drawn in one call (`num_return_sequences`); a batch
-holds `batch_size` sequences in total. `vllm`: a thin GPU-only wrapper, imported only when chosen; it is not exercised
+`hf` (default): on the project's DeepSeek-V3, r1.model.continuous: `batch_size` slots decode together and a finished
+row's slot takes the next sequence at once (no batch waits for its longest completion); token t of sequence
+(prompt i, sample j) is drawn from a hash of (seed, i * n + j, t), so it does not depend on batching. Any other
+architecture (an imported base): batched `model.generate`, prompts sorted by length so a batch holds similar lengths
+(less padding), left-padded, all `n` samples of a prompt drawn in one call (`num_return_sequences`), `batch_size`
+sequences in total. `vllm`: a thin GPU-only wrapper, imported only when chosen; it is not exercised
 on this CPU machine.
 
 Completions are decoded without the prompt and stop at eos. `<think>`/`<answer>` are ordinary added tokens, so
@@ -21,6 +24,7 @@ from typing import Sequence
 import torch
 from tqdm import tqdm
 
+from r1.model import continuous
 from r1.model.modeling import load_model_and_tokenizer
 
 
@@ -64,6 +68,10 @@ def _hf_generate(model, tokenizer, prompts, n, temperature, top_p, max_new_token
     if empty:
         raise ValueError(f"prompts {empty[:5]} encode to no tokens (the tokenizer adds no BOS): "
                          "nothing to condition on")
+    if continuous.supports(model):
+        texts, counts = _continuous(model, tokenizer, encoded, draws, temperature, top_p, max_new_tokens,
+                                    batch_size, seed, desc, eos)
+        return ([t * n for t in texts], [c * n for c in counts]) if greedy else (texts, counts)
     order = sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))  # longest first: an OOM shows at once
     texts: list[list[str]] = [[] for _ in prompts]
     counts: list[list[int]] = [[] for _ in prompts]
@@ -92,6 +100,23 @@ def _hf_generate(model, tokenizer, prompts, n, temperature, top_p, max_new_token
     if greedy and n > 1:
         texts = [t * n for t in texts]
         counts = [c * n for c in counts]
+    return texts, counts
+
+
+def _continuous(model, tokenizer, encoded, draws, temperature, top_p, max_new_tokens, batch_size, seed, desc, eos):
+    """`draws` completions of each encoded prompt through the continuous-batching loop; eos stripped."""
+    rows = [ids for ids in encoded for _ in range(draws)]  # sequence i * draws + j: prompt i, sample j
+    start = time.perf_counter()
+    bar = tqdm(total=len(rows), desc=desc, unit="seq", file=sys.stderr, dynamic_ncols=True)
+    seqs = continuous.decode(model, rows, eos_ids=[eos], max_new_tokens=max_new_tokens, slots=batch_size,
+                             temperature=temperature, top_p=top_p, seed=seed, on_done=bar.update)
+    lengths = [len(s) - 1 if s and s[-1] == eos else len(s) for s in seqs]
+    bar.set_postfix(tok_s=f"{sum(lengths) / (time.perf_counter() - start):.0f}")
+    bar.close()
+    decoded = tokenizer.batch_decode([s[:m] for s, m in zip(seqs, lengths)], skip_special_tokens=True,
+                                     clean_up_tokenization_spaces=False)
+    texts = [decoded[i * draws:(i + 1) * draws] for i in range(len(encoded))]
+    counts = [lengths[i * draws:(i + 1) * draws] for i in range(len(encoded))]
     return texts, counts
 
 

@@ -10,11 +10,8 @@ acceptance rate (correct samples per sample drawn).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-
-import polars as pl
 
 from r1.build import quality
 from r1.build.artifacts import write_json
@@ -28,14 +25,7 @@ def main(run: StageRun) -> None:
     missing = [str(d) for d in shard_dirs if not (d / sampling.SAMPLES).exists()]
     if missing:
         sys.exit(f"{run.name}: shards not built: {missing}")
-    frames = [pl.read_parquet(d / sampling.SAMPLES) for d in shard_dirs]
-    shard_stats = [json.loads((d / "stats.json").read_text()) for d in shard_dirs]
-    df, merged = sampling.merge(frames, rs, run.cfg.seed)
-    stats = sampling.set_stats(shard_stats, merged)
-
-    report = quality.check(df, run.name, sampling.sample_expectations(rs.min_size, rs.target_size))
-    if not df.is_empty():
-        sampling.computed_checks(report, df, rs)
+    df, stats, report = sampling.merge_shards(shard_dirs, rs, run.cfg.seed, run.name)
     run.log(report.summary())
     quality.require(report)
 

@@ -147,10 +147,10 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
     first and last logged metrics; no timing, so two runs with the same seed give the same summary)."""
     import torch
     from datasets import Dataset
-    from trl import GRPOTrainer
 
     from r1.model.modeling import load_model_and_tokenizer, n_params, save_trained, set_threads
     from r1.train.callbacks import GRPOMetrics, MarkComplete, TimeCap
+    from r1.train.rollouts import rollout_trainer
     from r1.verify.rewards import gated
 
     if set(rewards) != set(cfg.rewards):
@@ -188,8 +188,9 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
     args = grpo_args(cfg, work, seed, weights)
     timecap = TimeCap(cap, log, every=cfg.logging_steps)
     own = [MarkComplete(log), timecap, GRPOMetrics(metrics_path, names, REFLECTION_PROBE, log)]
-    trainer = GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=dataset, processing_class=tok,
-                          callbacks=own + list(callbacks or []))
+    trainer_class = rollout_trainer()  # GRPOTrainer, rollouts by continuous batching (r1.train.rollouts)
+    trainer = trainer_class(model=model, reward_funcs=funcs, args=args, train_dataset=dataset, processing_class=tok,
+                            callbacks=own + list(callbacks or []))
     log(f"{type(model).__name__} {n_params(model):,} params; {len(rows)} prompts; "
         f"{cfg.generation_batch_size} completions/step (G={cfg.num_generations}); {cfg.max_steps} steps; "
         f"rewards {dict(zip(names, weights))}")

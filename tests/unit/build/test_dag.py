@@ -1,5 +1,6 @@
 """One DAG: dvc.yaml and the Snakefile are both derived from r1/build/dag.py; code deps come from imports."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -103,6 +104,32 @@ def test_code_deps_follow_lazy_and_relative_imports(tmp_path):
     (pkg / "unused.py").write_text("")
     assert codedeps.files(tmp_path, "r1.sub.a") == ["r1/__init__.py", "r1/sub/__init__.py", "r1/sub/a.py",
                                                      "r1/sub/b.py", "r1/sub/c.py"]
+
+
+def test_code_deps_cache_is_reused_and_follows_edits(tmp_path, monkeypatch):
+    pkg = tmp_path / "r1"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("import r1.b\n")
+    (pkg / "b.py").write_text("")
+    (pkg / "c.py").write_text("")
+
+    def fresh():  # a new process: nothing in memory, only the file on disk
+        codedeps._imports.cache_clear()
+        codedeps._cache.cache_clear()
+        return codedeps.files(tmp_path, "r1.a")
+
+    assert fresh() == ["r1/__init__.py", "r1/a.py", "r1/b.py"]
+    assert "r1/a.py" in json.loads((tmp_path / codedeps.CACHE).read_text())["files"]
+    parsed = []
+    real = codedeps._parse
+    monkeypatch.setattr(codedeps, "_parse", lambda *a: parsed.append(a[0].name) or real(*a))
+    assert fresh() == ["r1/__init__.py", "r1/a.py", "r1/b.py"] and parsed == []  # all from the cache
+    (pkg / "a.py").write_text("import r1.b\nimport r1.c\n")  # an edit (another size): parsed again
+    assert fresh() == ["r1/__init__.py", "r1/a.py", "r1/b.py", "r1/c.py"]
+    assert parsed == ["a.py", "c.py"]  # c.py: reached for the first time
+    (tmp_path / codedeps.CACHE).write_text("{not json")  # a broken cache is rebuilt, not trusted
+    assert fresh() == ["r1/__init__.py", "r1/a.py", "r1/b.py", "r1/c.py"]
 
 
 def test_descendants_follow_needs():

@@ -109,3 +109,57 @@ def test_wrong_steps_drops_a_right_answer_after_a_false_step_and_keeps_a_caught_
                        "completion": [false_step, true_steps, caught]})
     kept, dropped = wrong_steps(df)
     assert dropped == 1 and kept["id"].to_list() == ["b", "c"]
+
+
+def _near_duplicates_reference(df, threshold, k):
+    """The definition: each row against the earlier kept rows of its prompt, by shingle-set Jaccard."""
+    kept_by: dict = {}
+    keep = []
+    for prompt, text in zip(df["prompt"], df["completion"]):
+        sh = filters.shingles(text, k)
+        others = kept_by.setdefault(prompt, [])
+        dup = any(filters.jaccard(sh, o) >= threshold for o in others)
+        keep.append(not dup)
+        if not dup:
+            others.append(sh)
+    return keep
+
+
+@pytest.mark.parametrize("k,threshold", [(3, 0.8), (2, 0.5), (5, 0.3)])
+def test_near_duplicates_agree_with_the_pairwise_definition(k, threshold):
+    import random
+
+    rng = random.Random(k)
+    words = "we add the two numbers then check the sum again and wait it holds".split()
+    recs = []
+    for i in range(400):
+        prompt = f"p{rng.randint(0, 60)}"
+        if recs and rng.random() < 0.4:  # an edit of an earlier text: near copies, chains of them
+            source = rng.choice(recs)
+            prompt = source[1]  # near copies arise among one prompt's samples
+            base = source[2].split() or ["we"]
+            base[rng.randrange(len(base))] = rng.choice(words)
+            text = " ".join(base)
+        else:
+            text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 14)))
+        recs.append(("math", prompt, text))
+    df = frame(*recs)
+    kept, dropped = filters.near_duplicates(df, threshold=threshold, k=k)
+    want = _near_duplicates_reference(df, threshold, k)
+    assert kept["id"].to_list() == [i for i, w in zip(df["id"], want) if w]
+    assert dropped == want.count(False) > 20
+
+
+def test_normalized_expression_agrees_with_normalize():
+    texts = ["Hello,  World!", "déjà VU: ÉTÉ\n\tça", "x_1 = 2*y", "", "Ünïcödé 数学 題 42",
+             "MIXED case\u00a0nbsp"]
+    got = pl.DataFrame({"t": texts}).select(filters.normalized("t")).to_series().to_list()
+    assert got == [filters.normalize(t) for t in texts]
+
+
+def test_code_expression_agrees_with_has_code():
+    texts = ["```py\nx\n```", "so\n  def f(x): ...", "import os", "from math import pi", "we return home",
+             "x\nreturn 1", "print(1)", "a = print(2)", "", None, "class A", "no code here\n\tclass B: pass"]
+    got = pl.DataFrame({"t": texts}, schema={"t": pl.Utf8}).select(filters.code_expr("t")).to_series().to_list()
+    assert got == [filters.has_code(t) for t in texts]
+    assert sum(got) >= 6
