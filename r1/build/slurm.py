@@ -28,6 +28,8 @@ SITE_KEYS = {
     "slurm_partition": "the CPU partition: the stages that ask for no GPU",
     "gpu_partition": "the GPU partition: every stage that asks for GPUs (the DAG's `gpu` field, at full scale)",
 }
+# A side branch's jobs yield to the main chain's in SLURM's queue, as Snakemake's own priority makes them locally.
+SIDE_BRANCH_NICE = 10_000
 # Minutes a job gets beyond its stage's time cap: interpreter start, imports and loading the model come first.
 RUNTIME_MARGIN_MINUTES = 15
 # Full scale (configs/full.yaml): estimated wall time (minutes) and memory (MB) of each module's job, on 8-GPU nodes.
@@ -67,7 +69,8 @@ def gpus(stage: Stage, full_scale: bool) -> int:
 def job_resources(stage: Stage, full_scale: bool, cap_minutes: float | None, site: dict[str, str]) -> dict:
     """A rule's resources: `gpu` (any executor: Snakemake's local scheduler can cap it with `--resources gpu=N`),
     and for SLURM the GPU partition when it asks for GPUs, a wall time (its cap plus a margin; at full scale the
-    table's) and at full scale its memory. `site` is the profile's site keys (empty under other profiles)."""
+    table's), at full scale its memory, and for a side branch a lower place in the queue (`--nice`). `site` is the
+    profile's site keys (empty under other profiles)."""
     res: dict = {"gpu": gpus(stage, full_scale)}
     if res["gpu"] and site.get("gpu_partition"):
         res["slurm_partition"] = site["gpu_partition"]
@@ -75,6 +78,8 @@ def job_resources(stage: Stage, full_scale: bool, cap_minutes: float | None, sit
         res["runtime"] = math.ceil(cap_minutes) + RUNTIME_MARGIN_MINUTES
     if full_scale:
         res |= FULL_SCALE_JOBS.get(stage.module, {})
+    if stage.side_branch:
+        res["slurm_extra"] = f"--nice={SIDE_BRANCH_NICE}"
     return res
 
 

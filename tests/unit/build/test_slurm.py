@@ -52,6 +52,14 @@ def test_a_capped_stage_gets_its_cap_plus_a_margin_so_the_cap_fires_first():
     assert "runtime" not in slurm.job_resources(stage, False, None, {})
 
 
+def test_side_branches_yield_to_the_main_chain_in_the_queue():
+    stages = dag.for_params(config.load("ci"))
+    for stage in stages.values():
+        extra = slurm.job_resources(stage, False, None, SITE).get("slurm_extra", "")
+        assert ("--nice=" in extra) == stage.side_branch, stage.name
+    assert stages["student_base"].side_branch and not stages["r1_zero"].side_branch
+
+
 def _profile(name):
     return yaml.safe_load((Path(__file__).resolve().parents[3] / "profiles" / name / "config.yaml").read_text())
 
