@@ -38,7 +38,7 @@ test-slow: install
 # The test brings the cluster up if it is down, and down again when it is done.
 test-slurm: install
 	$(BIN)/python -c 'import snakemake_executor_plugin_slurm' 2>/dev/null || $(BIN)/pip install --quiet -e '.[slurm]'
-	$(BIN)/pytest -q -m slurm --timeout=5400 tests/pipeline/test_slurm.py
+	$(BIN)/pytest -q -rP -m slurm --timeout=5400 tests/pipeline/test_slurm.py
 
 cluster-up:
 	ops/slurm/cluster up

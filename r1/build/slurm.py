@@ -35,21 +35,13 @@ RUNTIME_MARGIN_MINUTES = 15
 # Full scale (configs/full.yaml): estimated wall time (minutes) and memory (MB) of each module's job, on 8-GPU nodes.
 # Its time caps are off (the scheduler's wall time is the cap there), except the shards'. A test checks that every
 # module asking for GPUs at full scale has an entry.
-FULL_SCALE_JOBS = {
-    "base": {"runtime": 120, "mem_mb": 800_000},  # imports the DeepSeek-V3-Base checkpoint
-    "r1_zero": {"runtime": 20_160, "mem_mb": 800_000},
-    "cold_start": {"runtime": 720, "mem_mb": 200_000},
-    "cold_start_sft": {"runtime": 2_880, "mem_mb": 800_000},
-    "interim": {"runtime": 10_080, "mem_mb": 800_000},
-    "reasoning_shard": {"runtime": 1_440, "mem_mb": 200_000},
-    "sft": {"runtime": 4_320, "mem_mb": 800_000},
-    "reward_models": {"runtime": 1_440, "mem_mb": 800_000},
-    "final": {"runtime": 4_320, "mem_mb": 800_000},
-    "student_base": {"runtime": 1_440, "mem_mb": 400_000},
-    "student": {"runtime": 1_440, "mem_mb": 400_000},
-    "rl_student": {"runtime": 4_320, "mem_mb": 400_000},
-    "eval": {"runtime": 720, "mem_mb": 200_000},
-}
+# (minutes, MB) by module; `base` only imports the DeepSeek-V3-Base checkpoint.
+FULL_SCALE_JOBS = {module: {"runtime": minutes, "mem_mb": mb} for module, (minutes, mb) in {
+    "base": (120, 800_000), "r1_zero": (20_160, 800_000), "cold_start": (720, 200_000),
+    "cold_start_sft": (2_880, 800_000), "interim": (10_080, 800_000), "reasoning_shard": (1_440, 200_000),
+    "sft": (4_320, 800_000), "reward_models": (1_440, 800_000), "final": (4_320, 800_000),
+    "student_base": (1_440, 400_000), "student": (1_440, 400_000), "rl_student": (4_320, 400_000),
+    "eval": (720, 200_000)}.items()}
 # What a job's `python` must find: the stages' own packages (looked up, not imported: torch takes seconds).
 JOB_PACKAGES = ("snakemake", "torch", "transformers", "trl")
 
