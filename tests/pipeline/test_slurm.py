@@ -74,12 +74,14 @@ def local_build(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def slurm_build(cluster, local_build, tmp_path_factory):
-    """The whole ci DAG through SLURM, in a fresh copy of the same commit as the local build, after it."""
-    repo = copy_repo(tmp_path_factory.mktemp("slurm_build"))
+    """The whole ci DAG through SLURM, after the local build, in a clone of its commit: a manifest records the git
+    revision, so only the same commit builds the same bytes."""
+    local_repo, local_seconds = local_build
+    repo = tmp_path_factory.mktemp("slurm_build") / "repo"
+    run(["git", "clone", "-q", str(local_repo), str(repo)], local_repo)
     started = time.time()
     proc = snakemake_slurm(repo, "all")
     seconds = time.time() - started
-    local_repo, local_seconds = local_build
     print(f"\nci build wall time: through SLURM {seconds:.0f} s, local (--cores 2) {local_seconds:.0f} s")
     jobs = {rule: jobid for jobid, rule in SUBMITTED.findall(proc.stdout + proc.stderr)}
     return repo, jobs, local_repo
