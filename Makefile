@@ -12,7 +12,7 @@ export TOKENIZERS_PARALLELISM := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test test-slow test-multiproc lint dag record push pull report clean
+.PHONY: install run test test-slow test-multiproc test-slurm cluster-up cluster-down lint dag record push pull report clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,18 @@ test-slow: install
 # Training stages launched as 2 processes on CPU (DDP over gloo), with the full profile's own launch command.
 test-multiproc: install
 	$(BIN)/pytest -q -m multiproc --timeout=3600 tests/pipeline/test_multiprocess.py
+
+# The ci profile built through SLURM on a one-node cluster on localhost (root; installs slurm-wlm and munge with apt).
+# The test brings the cluster up if it is down, and down again when it is done.
+test-slurm: install
+	$(BIN)/python -c 'import snakemake_executor_plugin_slurm' 2>/dev/null || $(BIN)/pip install --quiet -e '.[slurm]'
+	$(BIN)/pytest -q -rP -m slurm --timeout=5400 tests/pipeline/test_slurm.py
+
+cluster-up:
+	ops/slurm/cluster up
+
+cluster-down:
+	ops/slurm/cluster down
 
 lint: install
 	$(BIN)/snakemake --lint --cores 1 || true

@@ -13,6 +13,11 @@ include: "rules/common.smk"
 include: "rules/stages.smk"
 
 
+# Under SLURM, the profile's site settings and the jobs' `python` are checked before any job is submitted.
+onstart:
+    r1_check_executor()
+
+
 # When Snakemake ends, each job that finished is recorded in dvc.lock (r1/build/record.py), even after a failed job:
 # what Snakemake built, DVC versions, pushes and pulls.
 onsuccess:

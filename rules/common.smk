@@ -7,6 +7,7 @@ sys.path.insert(0, workflow.basedir)
 from r1 import config as r1_config  # noqa: E402
 from r1.build import dag as r1_dag  # noqa: E402
 from r1.build import record as r1_record_mod  # noqa: E402
+from r1.build import slurm as r1_slurm  # noqa: E402
 
 # --configfile configs/<name>.yaml sets `profile`; the stages load the same overlay themselves, so the config
 # Snakemake sees and the one each stage runs with are one and the same, validated here before any job starts.
@@ -17,6 +18,8 @@ try:
 except r1_config.ConfigError as err:
     raise WorkflowError(f"config error: {err}")
 STAGES = r1_dag.for_params(PARAMS)
+# The SLURM profile's site settings (its default-resources); empty under a profile that names none.
+SLURM_SITE = r1_slurm.site_settings(workflow.resource_settings.default_resources)
 
 
 def stage_outputs(stage):
@@ -51,9 +54,22 @@ def stage_threads(stage):
 
 
 def stage_resources(stage):
-    if not (FULL_SCALE and stage.gpu):
-        return {"gpu": 0}
-    return {"gpu": r1_dag.GPUS_PER_TRAINING_JOB if stage.launch else 1}
+    """GPUs, and under the SLURM profile the partition and wall time, from the stage's DAG row (r1/build/slurm.py)."""
+    return r1_slurm.job_resources(stage, FULL_SCALE, PARAMS.time_caps.of(stage.module), SLURM_SITE)
+
+
+def r1_check_executor():
+    """Under the SLURM executor, before any job is submitted: the site settings are filled in and the jobs' `python`
+    is the project's (both fail with a message that says what to set)."""
+    plugin = workflow.executor_plugin
+    if plugin is None or plugin.name != "slurm":
+        return
+    needs_gpus = any(r1_slurm.gpus(s, FULL_SCALE) for s in STAGES.values())
+    try:
+        r1_slurm.check_site(SLURM_SITE, workflow.executor_settings.no_account, needs_gpus)
+        r1_slurm.check_python()
+    except r1_slurm.SiteError as err:
+        raise WorkflowError(str(err))
 
 
 def r1_record():
