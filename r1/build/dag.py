@@ -97,7 +97,7 @@ def table(eval_models: list[str], n_shards: int, task_files: tuple[str, ...] = (
         # Part 1: tasks -> base -> R1-Zero.
         Stage("tasks", params=("seed", "tasks"), deps=tuple(task_files)),
         _training("base", needs=("tasks",)),
-        _training("r1_zero", needs=("base", "tasks")),
+        _training("r1_zero", needs=("base", "tasks"), launch="deepspeed_zero3"),
         # Part 2: cold start -> interim reasoner -> reasoning + non-reasoning sets -> SFT -> final RL.
         Stage("cold_start", needs=("r1_zero", "tasks"), params=("seed", "cold_start", "generation"), gpu=True),
         _training("cold_start_sft", needs=("base", "cold_start"), launch="deepspeed_zero3"),
