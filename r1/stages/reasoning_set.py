@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import polars as pl
 
@@ -24,7 +23,7 @@ from r1.data import sampling
 
 def main(run: StageRun) -> None:
     rs = run.cfg.reasoning_set
-    shard_dirs = [Path(d) for d in run.stage.deps]  # one per shard, in shard order
+    shard_dirs = run.read_paths()  # one per shard, in shard order
     missing = [str(d) for d in shard_dirs if not (d / sampling.SAMPLES).exists()]
     if missing:
         sys.exit(f"{run.name}: shards not built: {missing}")
