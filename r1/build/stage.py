@@ -63,6 +63,12 @@ class StageRun:
         """Where this run writes the stage's (first) output."""
         return self.outputs[0]
 
+    @property
+    def at_row_paths(self) -> bool:
+        """Whether it writes where its DAG row says: only then can DVC record what it built (elsewhere, e.g. in a
+        storage plugin's local copy bound for a bucket, there is nothing at the row's path to record)."""
+        return self.outputs == tuple(Path(o) for o in self.stage.all_outs)
+
     def input(self, name: str) -> Path:
         """The artifact of `name`, a stage this one needs (its first output)."""
         return self.input_paths(name)[0]
@@ -144,7 +150,8 @@ def entry(main: Callable[[StageRun], None], argv: list[str] | None = None) -> No
     seed_everything(cfg.seed)
     try:
         main(run)
-        mark_finished(name, cfg.profile)  # for r1.build.record: Snakemake's build becomes DVC's state too
+        if run.at_row_paths:  # for r1.build.record: Snakemake's build becomes DVC's state too
+            mark_finished(name, cfg.profile)
     except QualityError as err:
         sys.exit(f"{name}: {type(err).__name__}: {err}")
     except CapReached as err:

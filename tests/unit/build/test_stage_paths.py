@@ -113,12 +113,18 @@ def test_the_manifest_names_the_rows_paths_wherever_the_inputs_were_read(ci, tmp
 
 
 def test_the_tasks_stage_writes_where_its_command_line_says(tmp_path, monkeypatch):
-    """The same bytes as at the row's path: only where it lands changes."""
+    """The same bytes as at the row's path: only where it lands changes. A marker for r1.build.record means 'the
+    row's outputs are built', so a run that wrote elsewhere (a storage plugin's local copy, bound for a bucket) leaves
+    none: there is nothing at the row's path for `dvc commit` to record."""
+    from r1.build.record import MARKERS, finished
     from r1.stages import tasks
 
     monkeypatch.chdir(tmp_path)
     entry(tasks.main, ["--profile", "ci"])
+    assert finished(tmp_path) == {"tasks": "ci"}
+    (tmp_path / MARKERS / "tasks").unlink()
     entry(tasks.main, ["--profile", "ci", "--output", "store/prefix/data/tasks"])
+    assert finished(tmp_path) == {}
     moved = tmp_path / "store/prefix/data/tasks"
     assert (moved / "train.parquet").exists()
     assert hash_path(moved) == hash_path(tmp_path / "data/tasks")
