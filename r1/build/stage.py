@@ -85,7 +85,7 @@ class StageRun:
         path = Path(path)
         for actual, declared in zip(self.read_paths(), self.stage.deps):
             if path == actual or actual in path.parents:
-                return (Path(declared) / path.relative_to(actual)).as_posix() if path != actual else declared
+                return (Path(declared) / path.relative_to(actual)).as_posix()
         return str(path)
 
     def read_paths(self) -> list[Path]:
