@@ -12,7 +12,7 @@ export TOKENIZERS_PARALLELISM := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test test-slow test-multiproc test-slurm cluster-up cluster-down lint dag record push pull report clean
+.PHONY: install run test test-slow test-multiproc test-slurm test-s3 cluster-up cluster-down lint dag record push pull report clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ cluster-up:
 
 cluster-down:
 	ops/slurm/cluster down
+
+# S3 for real: a moto server on 127.0.0.1 (a free port, stopped at the end); DVC's S3 remote and Snakemake's S3
+# storage provider against it (tests/pipeline/test_s3.py).
+test-s3: install
+	$(BIN)/pip install --quiet -e '.[s3,s3-test]'
+	$(BIN)/pytest -q -m s3 --durations=0
 
 lint: install
 	$(BIN)/snakemake --lint --cores 1 || true

@@ -39,8 +39,36 @@ def stage_params(stage):
     return {"profile": PROFILE} | {key: r1_config.to_dict(getattr(PARAMS, key)) for key in stage.params}
 
 
+def stage_inputs(stage):
+    """The outputs of the stages it needs, named by stage (a list each, in the needed stage's output order): the
+    command's `--input <stage>={input.<stage>}` then reads the paths Snakemake hands the job (with a storage plugin,
+    local copies of remote files)."""
+    named = {}
+    for need, dep in zip(stage.dep_stages, stage.deps):
+        named.setdefault(need, []).append(dep)
+    return named
+
+
+def stage_code(stage):
+    """The row's own files (a user's task files) and the project files its module imports, marked local(): under a
+    default storage provider (`--default-storage-provider s3`) they are the job's own files, never objects in the
+    bucket."""
+    return [local(path) for path in (*stage.files, *stage.code)]
+
+
+def snakemake_path(kind, key, index, default):
+    """A path of the DAG's command line as a Snakemake placeholder (r1.build.dag.Stage.io_args)."""
+    if kind == "output":
+        return f"{{output[{index}]:q}}"
+    return f"{{input.{key}:q}}" if len(STAGES[key].outs) == 1 else f"{{input.{key}[{index}]:q}}"
+
+
 def stage_shell(stage):
-    command = stage.multi_gpu_command(PROFILE) if FULL_SCALE else stage.command(PROFILE)
+    """The DAG's command with Snakemake's input and output paths in place of the row's."""
+    if FULL_SCALE:
+        command = stage.multi_gpu_command(PROFILE, snakemake_path)
+    else:
+        command = stage.command(PROFILE, snakemake_path)
     return command + " 2>&1 | tee {log}"
 
 

@@ -9,7 +9,8 @@ def stage_rule(stage):
         name:
             stage.name
         input:
-            stage.inputs(),
+            *stage_code(stage),
+            **stage_inputs(stage),
         output:
             stage_outputs(stage),
         params:

@@ -18,7 +18,7 @@ import sys
 import time
 from importlib import metadata
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from r1 import config as config_mod
 
@@ -176,9 +176,10 @@ def package_versions() -> dict:
 
 
 def write_manifest(out_dir: Path, stage: str, cfg: config_mod.Params, sections: list[str],
-                   inputs: list[Path | str], wall_seconds: float, extra: dict | None = None,
+                   inputs: Mapping[str, Path | str] | list[Path | str], wall_seconds: float, extra: dict | None = None,
                    timing: dict | None = None) -> dict:
     """Lineage beside the artifact: stage, the params it read, its inputs' hashes, code and package versions.
+    `inputs` maps the name to record (the DAG's path) to where the input was read; a list names each by its path.
 
     Everything here is a function of the inputs and the code, so two builds write the same bytes. What depends on
     the run (wall time, timestamps, host, and any `timing` figures a stage passes) goes to the RUN_INFO sidecar."""
@@ -191,7 +192,7 @@ def write_manifest(out_dir: Path, stage: str, cfg: config_mod.Params, sections: 
         "stage": stage,
         "profile": cfg.profile,
         "params": resolved,
-        "inputs": {str(p): hash_path(p) for p in inputs if Path(p).exists()},
+        "inputs": {str(name): hash_path(p) for name, p in _named(inputs).items() if Path(p).exists()},
         "code": code_version(),
         "packages": package_versions(),
         **(extra or {}),
@@ -199,6 +200,10 @@ def write_manifest(out_dir: Path, stage: str, cfg: config_mod.Params, sections: 
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     write_run_info(out_dir, wall_seconds, timing)
     return manifest
+
+
+def _named(inputs: Mapping[str, Path | str] | list[Path | str]) -> Mapping[str, Path | str]:
+    return inputs if isinstance(inputs, Mapping) else {str(p): p for p in inputs}
 
 
 def run_info(wall_seconds: float, timing: dict | None = None, now: float | None = None) -> dict:

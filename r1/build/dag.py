@@ -4,7 +4,9 @@ Both front-ends are built from this table: rules/stages.smk turns each row into 
 generated from it (`r1 dag --write`; a test fails when the committed file drifts). A row names the stage, the stages
 whose artifacts it reads (`needs`), the params sections it reads and its outputs. Its inputs are the outputs of what
 it needs, and its code is every project file its module imports (r1.build.codedeps), so an edit reruns exactly the
-stages that run the edited code. The stage itself reads its inputs and outputs from its row (r1.build.stage).
+stages that run the edited code. A row's command names its inputs and outputs (`--input <stage>=<path>`,
+`--output <path>`) and the stage reads and writes those (r1.build.stage), so a front-end may substitute its own paths
+(Snakemake's storage plugins hand a job local copies of remote files).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
@@ -20,6 +23,8 @@ from r1.build import codedeps, paths
 ROOT = Path(__file__).resolve().parent.parent.parent
 PROFILE_FILE = "configs/{profile}.yaml"
 GPUS_PER_TRAINING_JOB = 8
+# How a front-end writes one path of a stage's command line: (kind, key, index, default path) -> text (Stage.io_args).
+PathFormat = Callable[[str, str, int, str], str]
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,9 @@ class Stage:
     launch: str = ""  # at full scale: accelerate launch config (configs/accelerate/<launch>.yaml)
     side_branch: bool = False  # yields to the main chain when both could run
     gpu: bool = False  # at full scale: needs a GPU (training, sampling, evaluation)
-    deps: tuple[str, ...] = ()  # the row's own input files (tasks: a user's files) + by `stages`: the outputs of needs
+    files: tuple[str, ...] = ()  # the row's own input files, outside the DAG (tasks: a user's task files)
+    deps: tuple[str, ...] = ()  # filled by `stages`: the outputs of `needs`
+    dep_stages: tuple[str, ...] = ()  # filled by `stages`: the needed stage each of `deps` is an output of
     code: tuple[str, ...] = ()  # filled by `stages`: the files its module imports
 
     def __post_init__(self):
@@ -44,17 +51,35 @@ class Stage:
         if not self.outs and not self.metrics:
             object.__setattr__(self, "outs", (str(paths.artifact(self.name)),))
 
-    def command(self, profile: str) -> str:
-        instance = f" {self.instance}" if self.instance else ""
-        return f"python -m r1.stages.{self.module}{instance} --profile {profile}"
+    def command(self, profile: str, path: PathFormat | None = None) -> str:
+        """`python -m r1.stages.<module> [<instance>] --profile P`, then its inputs and outputs (`io_args`)."""
+        return f"python -m r1.stages.{self.module}{self._args(profile, path)}"
 
-    def multi_gpu_command(self, profile: str) -> str:
+    def multi_gpu_command(self, profile: str, path: PathFormat | None = None) -> str:
         """The command on a multi-GPU node: accelerate with the stage's launch config (plain command otherwise)."""
         if not self.launch:
-            return self.command(profile)
-        instance = f" {self.instance}" if self.instance else ""
+            return self.command(profile, path)
         return (f"accelerate launch --config_file configs/accelerate/{self.launch}.yaml "
-                f"-m r1.stages.{self.module}{instance} --profile {profile}")
+                f"-m r1.stages.{self.module}{self._args(profile, path)}")
+
+    def _args(self, profile: str, path: PathFormat | None) -> str:
+        instance = f" {self.instance}" if self.instance else ""
+        return f"{instance} --profile {profile}{self.io_args(path)}"
+
+    def io_args(self, path: PathFormat | None = None) -> str:
+        """` --input <need>=<path>` for every input, in `deps` order (a needed stage with several outputs appears
+        once per output, in its outputs' order), then ` --output <path>` for every output, in `all_outs` order.
+        The stage reads and writes exactly these (r1.build.stage), so a runner may hand it other paths (a storage
+        plugin's local copies); `path(kind, key, index, default)` writes each one: kind "input" (key: the needed
+        stage, index: which of its outputs) or "output" (key: "", index: position in `all_outs`)."""
+        path = path or (lambda kind, key, index, default: default)
+        seen: dict[str, int] = {}
+        words = []
+        for need, dep in zip(self.dep_stages, self.deps):
+            seen[need] = seen.get(need, -1) + 1
+            words.append(f" --input {need}={path('input', need, seen[need], dep)}")
+        words += [f" --output {path('output', '', i, out)}" for i, out in enumerate(self.all_outs)]
+        return "".join(words)
 
     @property
     def priority(self) -> int:
@@ -72,7 +97,7 @@ class Stage:
     def inputs(self) -> list[str]:
         """What Snakemake tracks as files. It tracks the stage's resolved params sections itself (rule params), so
         an edit to an overlay reruns exactly the stages whose params changed."""
-        return [*self.deps, *self.code]
+        return [*self.files, *self.deps, *self.code]
 
     def all_deps(self, profile: str) -> list[str]:
         """What DVC tracks. DVC reads params from params.yaml only, so the active overlay is a file dependency:
@@ -95,7 +120,7 @@ def table(eval_models: list[str], n_shards: int, task_files: tuple[str, ...] = (
              for m in eval_models]
     return [
         # Part 1: tasks -> base -> R1-Zero.
-        Stage("tasks", params=("seed", "tasks"), deps=tuple(task_files)),
+        Stage("tasks", params=("seed", "tasks"), files=tuple(task_files)),
         _training("base", needs=("tasks",)),
         _training("r1_zero", needs=("base", "tasks"), launch="deepspeed_zero3"),
         # Part 2: cold start -> interim reasoner -> reasoning + non-reasoning sets -> SFT -> final RL.
@@ -131,7 +156,8 @@ def stages(eval_models: list[str], n_shards: int, root: Path = ROOT, task_files:
     unknown = [(s.name, n) for s in rows for n in s.needs if n not in by]
     if unknown:
         raise ValueError(f"stages need stages that are not in the DAG: {unknown}")
-    return [dataclasses.replace(s, deps=(*s.deps, *(out for n in s.needs for out in by[n].outs)),
+    return [dataclasses.replace(s, deps=tuple(out for n in s.needs for out in by[n].outs),
+                                dep_stages=tuple(n for n in s.needs for _ in by[n].outs),
                                 code=tuple(codedeps.files(root, f"r1.stages.{s.module}")))
             for s in rows]
 
@@ -189,4 +215,5 @@ HEADER = "# Generated from r1/build/dag.py by `r1 dag --write`; do not edit by h
 
 
 def render_dvc_yaml(cfg) -> str:
-    return HEADER + yaml.safe_dump(dvc_yaml(cfg), sort_keys=False, width=120)
+    # one line per command, however many paths it names (a folded command is hard to read or grep)
+    return HEADER + yaml.safe_dump(dvc_yaml(cfg), sort_keys=False, width=1 << 16)

@@ -129,10 +129,70 @@ def touch_in_order(stages: dict, root: Path | str = ".") -> list[str]:
     return touched
 
 
+def locked(stages: dict, root: Path | str = ".") -> list[str]:
+    """The stages of `stages` that dvc.lock records, in DAG order: what a push stored and a pull can fetch."""
+    import yaml
+
+    lock = Path(root) / "dvc.lock"
+    recorded = (yaml.safe_load(lock.read_text()) or {}).get("stages", {}) if lock.exists() else {}
+    return [name for name in stages if name in recorded]
+
+
+def remote_verifies(root: Path | str = ".") -> tuple[str, bool]:
+    """The default remote's name and whether it sets `verify = true` (DVC then hashes every object it downloads and
+    discards one whose bytes do not match its name; without it a corrupted object is checked out as is)."""
+    name = dvc("remote", "default", root=root).stdout.strip()
+    if not name:
+        raise RecordError("no default DVC remote: add one with `dvc remote add -d <name> <url>`")
+    value = dvc("config", f"remote.{name}.verify", root=root, check=False).stdout.strip().lower()
+    return name, value == "true"
+
+
 def pull(stages: dict, root: Path | str = ".", log=print) -> list[str]:
-    """`dvc pull`, then line the pulled outputs' mtimes up with the DAG for Snakemake."""
-    out = dvc("pull", root=root)
+    """`dvc pull` of every stage dvc.lock records (a partial build pulls what it has: the stages it never built are
+    left to build), then line the pulled outputs' mtimes up with the DAG for Snakemake. Refuses a remote that does
+    not verify what it downloads; a pull that fails names each output the remote could not give and why."""
+    root = Path(root)
+    remote, verifies = remote_verifies(root)
+    if not verifies:
+        raise RecordError(f"DVC remote {remote!r} does not verify what it downloads, so a corrupted or overwritten "
+                          f"object would be checked out as if it were the artifact: set "
+                          f"`dvc remote modify {remote} verify true` and pull again")
+    targets = locked(stages, root)
+    if not targets:
+        raise RecordError("dvc.lock records no stage of this profile's DAG: nothing to pull (whoever built it runs "
+                          "`r1 push`, then commits and shares dvc.lock)")
+    out = dvc("pull", *targets, root=root, check=False)
+    if out.returncode != 0:
+        raise RecordError(_pull_failure(remote, targets, out, root))
     log(out.stdout.strip().splitlines()[-1] if out.stdout.strip() else "pulled")
     touched = touch_in_order(stages, root)
-    log(f"r1 pull: {len(touched)} stage(s) up to date for both Snakemake and DVC")
+    log(f"r1 pull: {len(touched)} stage(s) up to date for both Snakemake and DVC: {', '.join(touched)}")
     return touched
+
+
+def _pull_failure(remote: str, targets: list[str], out: subprocess.CompletedProcess, root: Path) -> str:
+    """What a failed pull could not give, file by file: `dvc status --cloud` after it names each file the remote
+    holds but the local cache does not (DVC downloaded it, its bytes did not hash to its name, and it was
+    discarded: corrupted in the remote) and each one the remote lacks (never pushed)."""
+    status = dvc("status", "--cloud", "--json", *targets, root=root, check=False)
+    try:
+        files = json.loads(status.stdout or "{}")
+    except json.JSONDecodeError:
+        files = {}
+    corrupted = sorted(p for p, state in files.items() if state == "deleted")
+    absent = sorted(p for p, state in files.items() if state == "missing")
+    lines = [f"`dvc pull` from remote {remote!r} failed."]
+    if corrupted:
+        lines.append(f"Corrupted in the remote ({len(corrupted)}): the remote holds it, but the pull gave no copy "
+                     f"that hashes to what dvc.lock records (DVC verifies each download and discards a mismatch: the "
+                     f"object was corrupted or overwritten in the remote, or its download failed), so it was not "
+                     f"checked out: {', '.join(corrupted)}")
+    if absent:
+        lines.append(f"Not in the remote ({len(absent)}): {', '.join(absent)}")
+    if corrupted or absent:
+        lines.append("Push good copies again from a checkout that has them (`r1 push`), or rebuild those stages "
+                     "(`snakemake <stage>` or `dvc repro <stage>`).")
+    else:
+        lines.append((out.stderr or out.stdout).strip())
+    return "\n".join(lines)

@@ -1,4 +1,6 @@
-"""The entry point of every stage: `python -m r1.stages.<module> [<instance>] [--profile P]`.
+"""The entry point of every stage:
+
+    python -m r1.stages.<module> [<instance>] [--profile P] [--input <stage>=<path> ...] [--output <path> ...]
 
     def main(run: StageRun) -> None:
         train = pl.read_parquet(run.input("tasks") / "train.parquet")
@@ -11,7 +13,11 @@
         entry(main)
 
 The stage's row in the DAG (r1.build.dag) gives its inputs, outputs and params sections, and the manifest is written
-from the same row, so what a stage reads and what it says it read cannot drift apart.
+from the same row, so what a stage reads and what it says it read cannot drift apart. The command the DAG writes
+names every input and output (`--input`, one per output of a needed stage, in its outputs' order; `--output`, one
+per output of the stage, in `all_outs` order); a runner may pass other paths there (Snakemake's storage plugins pass
+local copies of remote files), and where they are absent the row's paths are used. What the run records (the
+manifest's inputs) names the row's paths, so the same build writes the same bytes wherever its files lie.
 """
 
 from __future__ import annotations
@@ -39,11 +45,16 @@ from r1.build.quality import QualityError
 class StageRun:
     stage: dag.Stage
     cfg: config_mod.Params
-    artifacts: dict[str, Path]  # needed stage -> its (first) output
+    inputs: dict[str, tuple[Path, ...]]  # needed stage -> its outputs, where this run reads them
+    outputs: tuple[Path, ...] = ()  # its outputs (`stage.all_outs` order), where this run writes them; () = the row's
     started: float = field(default_factory=time.time)
     clock_started: float = field(default_factory=time.monotonic)
     extra: dict = field(default_factory=dict)  # manifest fields the stage records
     timing: dict = field(default_factory=dict)  # run-specific figures: the run sidecar, never the manifest
+
+    def __post_init__(self):
+        if not self.outputs:
+            self.outputs = tuple(Path(o) for o in self.stage.all_outs)
 
     @property
     def name(self) -> str:
@@ -51,17 +62,41 @@ class StageRun:
 
     @property
     def out(self) -> Path:
-        return self.stage.out
+        """Where this run writes the stage's (first) output."""
+        return self.outputs[0]
+
+    @property
+    def at_row_paths(self) -> bool:
+        """Whether it writes where its DAG row says: only then can DVC record what it built (elsewhere, e.g. in a
+        storage plugin's local copy bound for a bucket, there is nothing at the row's path to record)."""
+        return self.outputs == tuple(Path(o) for o in self.stage.all_outs)
 
     def input(self, name: str) -> Path:
-        """The artifact of `name`, a stage this one needs."""
-        if name not in self.artifacts:
-            raise KeyError(f"stage {self.name!r} does not need {name!r} (its DAG row needs {list(self.artifacts)})")
-        return self.artifacts[name]
+        """The artifact of `name`, a stage this one needs (its first output)."""
+        return self.input_paths(name)[0]
+
+    def input_paths(self, name: str) -> tuple[Path, ...]:
+        """Every output of `name`, a stage this one needs, in its row's order."""
+        if name not in self.inputs:
+            raise KeyError(f"stage {self.name!r} does not need {name!r} (its DAG row needs {list(self.inputs)})")
+        return self.inputs[name]
+
+    def row_path(self, path: Path | str) -> str:
+        """The DAG row's name for `path`, an input of this run or a file inside one (models/base/config.json for
+        <storage copy>/models/base/config.json): what a record of the run names, whatever path it was read from."""
+        path = Path(path)
+        for actual, declared in zip(self.read_paths(), self.stage.deps):
+            if path == actual or actual in path.parents:
+                return (Path(declared) / path.relative_to(actual)).as_posix()
+        return str(path)
+
+    def read_paths(self) -> list[Path]:
+        """Every input path, in the order of the row's `deps`."""
+        return [p for name in dict.fromkeys(self.stage.dep_stages) for p in self.input_paths(name)]
 
     def require(self, *names: str, marker: str = "") -> None:
         """Exit naming the stage to build when a needed artifact (or `marker` inside it) is missing."""
-        for name in names or tuple(self.artifacts):
+        for name in names or tuple(self.inputs):
             path = self.input(name)
             if not (path / marker if marker else path).exists():
                 sys.exit(f"{self.name}: {path} missing: build the `{name}` stage first")
@@ -102,7 +137,9 @@ class StageRun:
             return
         with atomic_dir(out or self.out) as tmp:
             yield tmp
-            write_manifest(tmp, self.name, self.cfg, list(self.stage.params), [*self.stage.deps, *inputs],
+            write_manifest(tmp, self.name, self.cfg, list(self.stage.params),
+                           {**{f: Path(f) for f in self.stage.files}, **dict(zip(self.stage.deps, self.read_paths())),
+                            **{str(p): p for p in inputs}},
                            self.seconds(), extra=self.extra, timing=self.timing or None)
             distributed.barrier()  # every process finished: only now does the artifact replace the old one
         if distributed.world_size() > 1:
@@ -116,6 +153,11 @@ def entry(main: Callable[[StageRun], None], argv: list[str] | None = None) -> No
     parser = argparse.ArgumentParser(prog=f"python -m r1.stages.{module}")
     parser.add_argument("instance", nargs="?", default="", help="the family member (a shard number, a model name)")
     parser.add_argument("--profile", default=None, help="overlay configs/<profile>.yaml (default: params.yaml's)")
+    parser.add_argument("--input", action="append", default=[], metavar="STAGE=PATH",
+                        help="where to read an output of a needed stage (once per output, in the row's order; "
+                             "default: the DAG row's path)")
+    parser.add_argument("--output", action="append", default=[], metavar="PATH",
+                        help="where to write each output, in the row's order (all or none; default: the row's)")
     args = parser.parse_args(argv)
     name = f"{module}_{args.instance}" if args.instance else module
     try:
@@ -123,14 +165,14 @@ def entry(main: Callable[[StageRun], None], argv: list[str] | None = None) -> No
     except config_mod.ConfigError as err:
         sys.exit(f"{name}: config error: {err}")
     try:
-        run = start(name, cfg)
-    except KeyError as err:
+        run = start(name, cfg, inputs=args.input, outputs=args.output)
+    except (KeyError, ValueError) as err:
         sys.exit(f"{name}: {err.args[0]}")
     seed_everything(cfg.seed)
     try:
         main(run)
-        if distributed.is_main():  # the process that published (r1.build.distributed)
-            mark_finished(name, cfg.profile)  # for r1.build.record: Snakemake's build becomes DVC's state too
+        if run.at_row_paths and distributed.is_main():  # the process that published wrote to the row's
+            mark_finished(name, cfg.profile)  # paths: for r1.build.record, Snakemake's build becomes DVC's state
     except QualityError as err:
         sys.exit(f"{name}: {type(err).__name__}: {err}")
     except CapReached as err:
@@ -139,14 +181,44 @@ def entry(main: Callable[[StageRun], None], argv: list[str] | None = None) -> No
                  f"artifact an uninterrupted run builds.")
 
 
-def start(name: str, cfg: config_mod.Params) -> StageRun:
-    """The run of stage `name` in `cfg`'s DAG (what `entry` builds; tests run a stage in-process with it)."""
+def start(name: str, cfg: config_mod.Params, inputs: list[str] = (), outputs: list[str] = ()) -> StageRun:
+    """The run of stage `name` in `cfg`'s DAG (what `entry` builds; tests run a stage in-process with it).
+    `inputs` (`<stage>=<path>` words) and `outputs` (paths) replace the row's paths, as on the command line."""
     rows = dag.for_params(cfg)
     if name not in rows:
         raise KeyError(f"no stage {name!r} in the DAG of profile {cfg.profile!r}; "
                        f"stages: {', '.join(rows)}")
     stage = rows[name]
-    return StageRun(stage, cfg, {n: rows[n].out for n in stage.needs})
+    return StageRun(stage, cfg, _input_paths(stage, rows, inputs), _output_paths(stage, outputs))
+
+
+def _input_paths(stage: dag.Stage, rows: dict[str, dag.Stage], words: list[str]) -> dict[str, tuple[Path, ...]]:
+    """needed stage -> its outputs: the row's, or every one given with `--input <stage>=<path>`."""
+    given: dict[str, list[Path]] = {}
+    for word in words:
+        need, sep, path = word.partition("=")
+        if not sep or not need or not path:
+            raise ValueError(f"--input {word!r}: expected <stage>=<path>")
+        if need not in stage.needs:
+            raise ValueError(f"--input {word!r}: stage {stage.name!r} does not need {need!r} (its DAG row needs "
+                             f"{', '.join(stage.needs) or 'nothing'})")
+        given.setdefault(need, []).append(Path(path))
+    out = {}
+    for need in stage.needs:
+        declared = tuple(Path(o) for o in rows[need].outs)
+        if need in given and len(given[need]) != len(declared):
+            raise ValueError(f"--input {need}=...: given {len(given[need])} time(s), but {need!r} has "
+                             f"{len(declared)} output(s) ({', '.join(map(str, declared))}): give each, in that order")
+        out[need] = tuple(given.get(need, declared))
+    return out
+
+
+def _output_paths(stage: dag.Stage, paths: list[str]) -> tuple[Path, ...]:
+    """The stage's outputs: the row's, or all of them given with `--output`, in the row's order."""
+    if paths and len(paths) != len(stage.all_outs):
+        raise ValueError(f"--output given {len(paths)} time(s), but stage {stage.name!r} writes "
+                         f"{len(stage.all_outs)} output(s) ({', '.join(stage.all_outs)}): give each, in that order")
+    return tuple(Path(p) for p in paths or stage.all_outs)
 
 
 def _module_name(main: Callable) -> str:

@@ -29,10 +29,10 @@ from r1.verify.answer import format_ok
 COLD_STARTED = ("interim", "sft", "final")
 
 
-def model_row(name: str, eval_dir: Path = paths.EVAL) -> dict | None:
+def model_row(name: str, summary_file: Path, samples_file: Path) -> dict | None:
+    """One model's row from its eval stage's json and samples (None while either is missing)."""
     from r1.verify import rewards
 
-    summary_file, samples_file = eval_dir / f"{name}.json", eval_dir / f"{name}.samples.parquet"
     if not summary_file.exists() or not samples_file.exists():
         return None
     report = json.loads(summary_file.read_text())
@@ -99,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-dir", default=str(paths.EVAL))
     parser.add_argument("--out", default=str(paths.REPORTS / "effects.md"))
     args = parser.parse_args(argv)
-    rows = [r for r in (model_row(m, Path(args.eval_dir)) for m in paths.MODELS_IN_ORDER) if r]
+    eval_dir = Path(args.eval_dir)
+    rows = [r for r in (model_row(m, eval_dir / f"{m}.json", eval_dir / f"{m}.samples.parquet")
+                        for m in paths.MODELS_IN_ORDER) if r]
     if not rows:
         print(f"no eval reports in {args.eval_dir}: build the `eval_<model>` stages first", file=sys.stderr)
         return 1

@@ -13,7 +13,6 @@ it).
 
 import time
 from collections import Counter
-from pathlib import Path
 
 from r1.build.artifacts import atomic_file, hash_path, run_info, run_sidecar_of, write_json
 from r1.build.stage import StageRun, entry
@@ -26,7 +25,7 @@ def main(run: StageRun) -> None:
     model_dir, tasks = run.input(name), run.input("tasks") / "eval.parquet"
     run.require(name, marker="config.json")
     run.require("tasks", marker="eval.parquet")
-    out, samples_out = (Path(p) for p in run.stage.outs)
+    out, samples_out = run.outputs
     items = scoring.load_items(tasks, cfg.eval.max_items_per_family)
     items = scoring.with_benchmarks(items, cfg.eval.benchmarks, cfg.eval.benchmark_prompt, cfg.eval.max_items_per_family)
     run.log(f"{len(items)} items x k={cfg.eval.k} from {model_dir}")
@@ -37,7 +36,7 @@ def main(run: StageRun) -> None:
         "items_per_family": dict(Counter(items["family" if "family" in items.columns else "kind"].to_list())),
         "metrics": metrics, "generation": {k: v for k, v in stats.items() if k not in scoring.TIMING},
         "params": {"eval": to_dict(cfg.eval), "generation": to_dict(cfg.generation), "seed": cfg.seed},
-        "inputs": {str(model_dir): hash_path(model_dir), str(tasks): hash_path(tasks)},
+        "inputs": {run.row_path(model_dir): hash_path(model_dir), run.row_path(tasks): hash_path(tasks)},
     }
     with atomic_file(samples_out) as tmp:
         samples.write_parquet(tmp)

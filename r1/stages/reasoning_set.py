@@ -11,7 +11,6 @@ acceptance rate (correct samples per sample drawn).
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from r1.build import quality
 from r1.build.artifacts import write_json
@@ -21,7 +20,7 @@ from r1.data import sampling
 
 def main(run: StageRun) -> None:
     rs = run.cfg.reasoning_set
-    shard_dirs = [Path(d) for d in run.stage.deps]  # one per shard, in shard order
+    shard_dirs = run.read_paths()  # one per shard, in shard order
     missing = [str(d) for d in shard_dirs if not (d / sampling.SAMPLES).exists()]
     if missing:
         sys.exit(f"{run.name}: shards not built: {missing}")

@@ -8,8 +8,6 @@ compare its models on pass@1 and cons@64; here pass@1, cons@k and pass@k sit bes
 reflection rates, overall and per task family.
 """
 
-from pathlib import Path
-
 from r1.build.artifacts import atomic_file
 from r1.build.stage import StageRun, entry
 from r1.eval import effects
@@ -18,12 +16,11 @@ from r1.eval.report import report
 
 def main(run: StageRun) -> None:
     models = run.cfg.eval.models
-    out_md, effects_md, plots_dir = (Path(p) for p in run.stage.outs)
-    (out_json,) = (Path(p) for p in run.stage.metrics)
+    out_md, effects_md, plots_dir, out_json = run.outputs  # the row's outs, then its metrics
     report({m: run.input(f"eval_{m}") for m in models}, out_json, out_md, plots_dir,
            model_dirs={m: run.input(m) for m in models if m in run.stage.needs})
     # R1's findings as checks: R1-Zero's gain, readable cold-started models, final >= r1_zero, distillation > RL
-    rows = [r for r in (effects.model_row(m, run.input(f"eval_{m}").parent) for m in models) if r]
+    rows = [r for r in (effects.model_row(m, *run.input_paths(f"eval_{m}")) for m in models) if r]
     with atomic_file(effects_md) as tmp:
         tmp.write_text(effects.render(rows, effects.claims({r["model"]: r for r in rows})))
 

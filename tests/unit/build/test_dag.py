@@ -27,6 +27,18 @@ def test_dvc_yaml_is_generated_from_the_dag(root):
         "dvc.yaml drifted from r1/build/dag.py: run `r1 dag --write`"
 
 
+def snakemake_format(template, **fields):
+    from snakemake.utils import format as smk_format
+
+    return smk_format(template, **fields)
+
+
+def is_flagged(path, flag):
+    from snakemake.io import is_flagged as flagged
+
+    return flagged(path, flag)
+
+
 def _snakemake_rules(root, profile="default"):
     from snakemake.api import SnakemakeApi
     from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
@@ -47,13 +59,20 @@ def test_snakefile_agrees_with_dvc_yaml(root, profile):
     for name, spec in stages.items():
         rule = rules[name]
         render = lambda s: s.replace("${profile}", profile)  # noqa: E731
-        assert rule.shellcmd == render(spec["cmd"]) + TEE, name
+        # the rule's command holds Snakemake's {input.<stage>} and {output[i]} placeholders: filled with the rule's
+        # own paths, it is DVC's command
+        assert snakemake_format(rule.shellcmd, input=rule.input, output=rule.output, log="{log}") == \
+            render(spec["cmd"]) + TEE, name
         # the one intended difference: DVC tracks the overlay file, Snakemake the resolved params themselves
         overlay = render(dag.PROFILE_FILE.format(profile="${profile}"))
         assert sorted(map(str, rule.input)) == sorted(render(d) for d in spec["deps"] if render(d) != overlay), name
         outs = spec.get("outs", []) + [next(iter(m)) for m in spec.get("metrics", [])]
         assert sorted(map(str, rule.output)) == sorted(outs), name
         assert set(rule.params.cfg) == set(spec["params"]), name
+        # under a default storage provider the code stays the job's own files, the artifacts go through storage
+        stage = dag.for_params(config.load(profile, root=root))[name]
+        local = {str(f) for f in rule.input if is_flagged(f, "local")}
+        assert local == set(stage.code) and not local & set(stage.deps), name
 
 
 def test_one_name_per_stage(root):

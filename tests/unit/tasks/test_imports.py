@@ -260,11 +260,11 @@ def test_task_files_are_inputs_of_the_tasks_row_only():
     cfg = params({"path": "tests/fixtures/tasks/gsm8k.jsonl", "layout": "gsm8k"},
                  {"path": "tests/fixtures/tasks/gsm8k.jsonl", "layout": "gsm8k", "name": "again"})
     rows = dag.for_params(cfg)
-    assert rows["tasks"].deps == ("tests/fixtures/tasks/gsm8k.jsonl",)
+    assert rows["tasks"].files == ("tests/fixtures/tasks/gsm8k.jsonl",)
     assert "tests/fixtures/tasks/gsm8k.jsonl" in rows["tasks"].inputs()
     assert rows["base"].deps == rows["tasks"].outs  # other rows unchanged
     assert "tests/fixtures/tasks/gsm8k.jsonl" in dag.dvc_yaml(cfg)["stages"]["tasks"]["deps"]
-    assert dag.for_params(config.load("ci"))["tasks"].deps == ()
+    assert dag.for_params(config.load("ci"))["tasks"].files == ()
 
 
 # ---- the pools: same dedup, decontamination, gate and split as generated tasks ---------------------------------------
