@@ -53,16 +53,17 @@ class Stage:
 
     def command(self, profile: str, path: PathFormat | None = None) -> str:
         """`python -m r1.stages.<module> [<instance>] --profile P`, then its inputs and outputs (`io_args`)."""
-        return f"python -m r1.stages.{self.module}{self._args(profile, path)}"
+        return f"python -m r1.stages.{self.module}{self.module_args(profile, path)}"
 
     def multi_gpu_command(self, profile: str, path: PathFormat | None = None) -> str:
         """The command on a multi-GPU node: accelerate with the stage's launch config (plain command otherwise)."""
         if not self.launch:
             return self.command(profile, path)
         return (f"accelerate launch --config_file configs/accelerate/{self.launch}.yaml "
-                f"-m r1.stages.{self.module}{self._args(profile, path)}")
+                f"-m r1.stages.{self.module}{self.module_args(profile, path)}")
 
-    def _args(self, profile: str, path: PathFormat | None) -> str:
+    def module_args(self, profile: str, path: PathFormat | None = None) -> str:
+        """What follows `-m r1.stages.<module>` under any launcher: instance, profile, inputs and outputs."""
         instance = f" {self.instance}" if self.instance else ""
         return f"{instance} --profile {profile}{self.io_args(path)}"
 

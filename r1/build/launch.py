@@ -48,13 +48,12 @@ def cpu_command(stage: dag.Stage, profile: str, n: int = 2, deepspeed: bool = Fa
     if n < 2:
         raise ValueError(f"processes: {n}; a multi-process launch needs at least 2 (one process: "
                          f"{stage.command(profile)})")
-    instance = f" {stage.instance}" if stage.instance else ""
     cfg = f"--config_file {ACCELERATE_DIR}/{stage.launch}.yaml " if stage.launch else ""
     if deepspeed and stage.launch != "deepspeed_zero3":
         raise ValueError(f"stage {stage.name!r} launches with {stage.launch or 'no'} accelerate config, not DeepSpeed")
     backend = "" if deepspeed else "--multi_gpu "
     return (f"accelerate launch {cfg}{backend}--num_processes {n} --mixed_precision no "
-            f"-m r1.stages.{stage.module}{instance} --profile {profile}")
+            f"-m r1.stages.{stage.module}{stage.module_args(profile)}")
 
 
 def check_grpo_batches(cfg) -> dict[str, int]:
