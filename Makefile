@@ -42,7 +42,7 @@ test-multiproc: install
 # The test brings the cluster up if it is down, and down again when it is done.
 test-slurm: install
 	$(BIN)/python -c 'import snakemake_executor_plugin_slurm' 2>/dev/null || $(BIN)/pip install --quiet -e '.[slurm]'
-	$(BIN)/pytest -q -rP -m slurm --timeout=5400 tests/pipeline/test_slurm.py
+	$(BIN)/pytest -q -rP -m slurm --timeout=5400 tests/pipeline/test_slurm_build.py
 
 cluster-up:
 	ops/slurm/cluster up
