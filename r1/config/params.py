@@ -156,6 +156,9 @@ class BaseConfig:
     source: Literal["scratch", "hf_dir", "gguf"] = field(metadata={"help": "scratch | hf_dir | gguf"})
     import_path: str | None = field(metadata={"help": "HF directory or GGUF file (source hf_dir/gguf); "
                                                       "'pkg:<module>/<file>' finds it inside an installed package"})
+    prompt_format: Literal["text", "chat"] = field(metadata={
+        "help": "text: prompts as they are | chat: through the imported tokenizer's own chat template (an instruct "
+                "model); saved with the model, so every model trained from it reads prompts the same way"})
     vocab_size: int
     model: ModelShape
     corpus_examples: int = field(metadata={"help": "synthetic pretraining documents"})
@@ -179,6 +182,9 @@ class BaseConfig:
     def __post_init__(self):
         if self.source != "scratch" and not self.import_path:
             raise ConfigError(f"import_path: required when base.source is {self.source!r}")
+        if self.source == "scratch" and self.prompt_format != "text":
+            raise ConfigError("prompt_format: 'chat' is for an imported base (source hf_dir | gguf); a base "
+                              "pretrained here has no chat template of its own")
         unknown = sorted(set(self.corpus_kinds) - set(FAMILIES))
         if unknown:
             raise ConfigError(f"corpus_kinds.{unknown[0]}: unknown task family (one of {', '.join(FAMILIES)})")

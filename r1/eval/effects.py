@@ -9,7 +9,10 @@ sample counts 0) and mean response tokens. Then R1's three claims, each checked:
   1. the cold-start-trained models (interim, sft, final) write the readable format more often and their CoT is more
      language-consistent than r1_zero's (R1-Zero learns its tags perfectly; readability is what the cold start adds);
   2. final pass@1 >= r1_zero pass@1;
-  3. the distilled student beats the RL-only student of the same size.
+  3. the distilled student beats the RL-only student of the same size;
+  4. the distilled student beats its own base as it comes (when `student_base` is evaluated: R1's distilled
+     checkpoints against the pretrained models they started from).
+Exits 1 when a claim fails, so it doubles as a check.
 """
 
 from __future__ import annotations
@@ -80,8 +83,18 @@ def claims(rows: dict[str, dict]) -> list[dict]:
     if "student" in rows and "rl_student" in rows:
         s, r = rows["student"], rows["rl_student"]
         out.append({"claim": "distilled student beats the RL-only student", "holds": _gt(s["pass@1"], r["pass@1"]),
-                    "observed": f"pass@1 {s['pass@1']:.3f} vs {r['pass@1']:.3f}"})
+                    "observed": f"pass@1 {s['pass@1']:.3f} vs {r['pass@1']:.3f} "
+                                f"({_points(s['pass@1'] - r['pass@1'])})"})
+    if "student" in rows and "student_base" in rows:
+        s, b = rows["student"], rows["student_base"]
+        out.append({"claim": "distilled student beats its base as it comes", "holds": _gt(s["pass@1"], b["pass@1"]),
+                    "observed": f"pass@1 {s['pass@1']:.3f} vs {b['pass@1']:.3f} "
+                                f"({_points(s['pass@1'] - b['pass@1'])})"})
     return out
+
+
+def _points(diff: float) -> str:
+    return f"{diff * 100:+.1f} points"
 
 
 def render(rows: list[dict], checks: list[dict]) -> str:
@@ -111,7 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.out).write_text(text)
     write_json(Path(args.out).with_suffix(".json"), {"models": rows, "claims": checks})
     print(text)
-    return 0
+    failed = [c["claim"] for c in checks if not c["holds"]]
+    if failed:
+        print(f"{len(failed)} of {len(checks)} claims do not hold: {'; '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

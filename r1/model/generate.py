@@ -25,7 +25,7 @@ import torch
 from tqdm import tqdm
 
 from r1.model import continuous
-from r1.model.modeling import load_model_and_tokenizer
+from r1.model.modeling import as_model_prompts, load_model_and_tokenizer, load_tokenizer
 
 
 def generate(model: str | Path | tuple, prompts: Sequence[str], n: int = 1, temperature: float = 1.0,
@@ -34,17 +34,21 @@ def generate(model: str | Path | tuple, prompts: Sequence[str], n: int = 1, temp
     """`n` completions per prompt: `list[list[str]]` in prompt order (and, with `return_num_tokens`, a matching
     `list[list[int]]` of generated token counts, eos excluded). `model` is a saved model directory or a
     `(model, tokenizer)` pair (hf only). `temperature` 0 means greedy. `batch_size` counts sequences (prompts x n).
-    `threads` > 0 sets torch's CPU threads for the call (restored after); 0 leaves them alone."""
+    `threads` > 0 sets torch's CPU threads for the call (restored after); 0 leaves them alone. Prompts are given as
+    the model reads them (r1.model.modeling.as_model_prompts: an imported instruct model's chat template)."""
     if n < 1:
         raise ValueError(f"n: must be at least 1, got {n}")
     prompts = list(prompts)
     if backend == "hf":
         if isinstance(model, (str, Path)):
             model = load_model_and_tokenizer(model, device=device)
+        prompts = as_model_prompts(model[1], prompts)
         with cpu_threads(threads):
             texts, counts = _hf_generate(*model, prompts, n, temperature, top_p, max_new_tokens, batch_size, seed,
                                          desc)
     elif backend == "vllm":
+        if isinstance(model, (str, Path)):  # anything else is refused by _vllm_generate
+            prompts = as_model_prompts(load_tokenizer(model), prompts)
         texts, counts = _vllm_generate(model, prompts, n, temperature, top_p, max_new_tokens, seed)
     else:
         raise ValueError(f"generation.backend: {backend!r} is not one of ['hf', 'vllm']")

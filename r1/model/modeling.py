@@ -212,8 +212,10 @@ def resolve_import_path(spec: str) -> Path:
     return path
 
 
-def import_base(source: str, spec: str):
-    """(model, tokenizer) from a local HF directory or a GGUF file; no network."""
+def import_base(source: str, spec: str, prompt_format: str = "text"):
+    """(model, tokenizer) from a local HF directory or a GGUF file; no network. `prompt_format` "chat": the model's
+    prompts go through its tokenizer's own chat template from here on (`as_model_prompts`), as an instruct model
+    was tuned to read them; "text": as they are."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
 
@@ -239,8 +241,43 @@ def import_base(source: str, spec: str):
     if missing:
         tok.add_tokens(missing)
         model.resize_token_embeddings(len(tok))
+    set_prompt_format(tok, prompt_format)
     _set_generation_defaults(model, tok)
     return model, tok
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# How a model reads its prompts: as they are (our tokenizer, base models), or through its own chat template (an
+# imported instruct model). The choice is saved in the tokenizer's config, so every model trained from an imported
+# one reads prompts the same way, in SFT, GRPO, sampling and eval.
+
+PROMPT_FORMAT_KEY = "r1_prompt_format"
+PROMPT_FORMATS = ("text", "chat")
+
+
+def set_prompt_format(tokenizer, prompt_format: str) -> None:
+    if prompt_format not in PROMPT_FORMATS:
+        raise ValueError(f"prompt_format: {prompt_format!r} is not one of {list(PROMPT_FORMATS)}")
+    if prompt_format == "chat" and not getattr(tokenizer, "chat_template", None):
+        raise ValueError("prompt_format: 'chat' needs a tokenizer with a chat template; this one has none")
+    if prompt_format == "text":
+        tokenizer.init_kwargs.pop(PROMPT_FORMAT_KEY, None)
+    else:
+        tokenizer.init_kwargs[PROMPT_FORMAT_KEY] = prompt_format
+
+
+def prompt_format(tokenizer) -> str:
+    return getattr(tokenizer, "init_kwargs", {}).get(PROMPT_FORMAT_KEY, "text")
+
+
+def as_model_prompts(tokenizer, prompts: Iterable[str]) -> list[str]:
+    """The text the model is given for each prompt: the prompt itself, or (prompt format "chat") the prompt as the
+    user's message in the tokenizer's chat template, up to the assistant's turn."""
+    prompts = list(prompts)
+    if prompt_format(tokenizer) != "chat":
+        return prompts
+    return [tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False,
+                                          add_generation_prompt=True) for p in prompts]
 
 
 def _dequantized_copy(loaded):

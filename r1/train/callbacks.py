@@ -93,9 +93,12 @@ class GRPOMetrics(TrainerCallback):
 
     def __init__(self, path: Path, reward_names: list[str], probe: str, log: Log):
         self.path, self.reward_names, self.probe, self.log = Path(path), list(reward_names), probe, log
-        self.start = time.time()
+        self.start, self.rate = time.time(), TokenRate()
         self.header = ["step", *GRPO_COLUMNS, "accuracy", "reflection_rate",
                        *[f"reward_{n}" for n in self.reward_names if n != probe]]
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.rate.begin(state)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = logs or {}
@@ -124,15 +127,52 @@ class GRPOMetrics(TrainerCallback):
             fh.write(("step\telapsed_s\n" if new else "") + f"{state.global_step}\t{elapsed}\n")
         acc, length, refl = row["accuracy"], row["completion_length"], row.get("reflection_rate", "")
         self.log(f"step {state.global_step}/{args.max_steps} reward {_fmt(row['reward'])} acc {_fmt(acc)} "
-                 f"len {_fmt(length)} reflect {_fmt(refl)} kl {_fmt(row['kl'])} {elapsed:.0f}s")
+                 f"len {_fmt(length)} reflect {_fmt(refl)} kl {_fmt(row['kl'])}{_rate(self.rate(logs))} "
+                 f"{elapsed:.0f}s")
+
+
+class TokenRate:
+    """Tokens per second between two logged steps, from the Trainer's running `num_tokens` count (the progress a
+    slow model shows: seconds per step alone do not say whether the batches got longer)."""
+
+    def __init__(self):
+        self.last: tuple[float, float] | None = None
+
+    def begin(self, state) -> None:
+        """At the start of training: a fresh run counts from zero tokens now; a resumed one from its next log (its
+        running count may or may not include the tokens before the checkpoint)."""
+        self.last = (0.0, time.time()) if state.global_step == 0 else None
+
+    def __call__(self, logs: dict) -> float | None:
+        tokens = logs.get("num_tokens")
+        if tokens is None:
+            return None
+        tokens, now, last = float(tokens), time.time(), self.last
+        self.last = (tokens, now)
+        if last is None or now <= last[1]:
+            return None
+        return (tokens - last[0]) / (now - last[1])
+
+
+def _rate(rate: float | None) -> str:
+    return f" {rate:,.0f} tok/s" if rate is not None else ""
 
 
 class LossCurve(TrainerCallback):
-    """SFT: (step, loss, time) of each logged step appended to `curve`, which the runner writes out at the end."""
+    """SFT: (step, loss, time) of each logged step appended to `curve`, which the runner writes out at the end; with
+    `log`, a progress line per logged step (step, loss, tokens/s, seconds)."""
 
-    def __init__(self, curve: list):
-        self.curve = curve
+    def __init__(self, curve: list, log: Log | None = None):
+        self.curve, self.log, self.rate = curve, log, TokenRate()
+        self.start = time.time()
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.rate.begin(state)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if logs and "loss" in logs:
             self.curve.append((state.global_step, float(logs["loss"]), time.time()))
+            rate = self.rate(logs)
+            if self.log and state.is_world_process_zero:
+                self.log(f"step {state.global_step}/{state.max_steps} loss {float(logs['loss']):.4f}{_rate(rate)} "
+                         f"{time.time() - self.start:.0f}s")

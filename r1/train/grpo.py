@@ -126,6 +126,18 @@ def grpo_args(cfg: GRPOStageConfig, output_dir: Path, seed: int, reward_weights:
     )
 
 
+def as_model_rows(rows: list[dict], tokenizer) -> list[dict]:
+    """Rows whose `prompt` is given as the model reads it (r1.model.modeling.as_model_prompts). When that changes
+    the text, the task's own prompt stays in `question` (where the rewards look first), so a verifier never parses
+    the chat template."""
+    from r1.model.modeling import as_model_prompts
+
+    given = as_model_prompts(tokenizer, [r["prompt"] for r in rows])
+    if given == [r["prompt"] for r in rows]:
+        return rows
+    return [{**r, "question": r.get("question", r["prompt"]), "prompt": p} for r, p in zip(rows, given)]
+
+
 def _limit_prompts(rows: list[dict], tokenizer, max_prompt_length: int) -> list[dict]:
     """TRL 1.16 has no max_prompt_length: drop (never cut) prompts over the limit."""
     lengths = [len(ids) for ids in tokenizer([r["prompt"] for r in rows], add_special_tokens=False)["input_ids"]]
@@ -159,6 +171,7 @@ def run_grpo(model_dir: Path | str, out_dir: Path | str, cfg: GRPOStageConfig, r
     set_threads(threads)
     out_dir = Path(out_dir)
     model, tok = load_model_and_tokenizer(model_dir)
+    rows = as_model_rows(rows, tok)
     rows = _limit_prompts(rows, tok, cfg.max_prompt_length)
     dataset = Dataset.from_list(rows)
 

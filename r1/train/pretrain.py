@@ -206,7 +206,7 @@ def build_base(cfg: BaseConfig, tasks_dir: Path | str, seed: int, threads: int, 
             checkpoints.remove_finished(work)  # finished: a rerun of the same run trains afresh
     else:
         log(f"importing {cfg.source} {cfg.import_path}")
-        model, tok = modeling.import_base(cfg.source, cfg.import_path)
+        model, tok = modeling.import_base(cfg.source, cfg.import_path, cfg.prompt_format)
         curve, stats = [], {"imported_from": cfg.import_path}
         log(f"imported {type(model).__name__}: {modeling.n_params(model):,} parameters in {time.time() - start:.0f}s")
     modeling.save_model_and_tokenizer(model, tok, out_dir)

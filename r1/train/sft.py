@@ -60,7 +60,7 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
-    from r1.model.modeling import load_model_and_tokenizer, save_trained, set_threads
+    from r1.model.modeling import as_model_prompts, load_model_and_tokenizer, save_trained, set_threads
     from r1.train.callbacks import LossCurve, MarkComplete, TimeCap
 
     started = time.time()
@@ -106,13 +106,13 @@ def train(init: Path | str | tuple, examples: pl.DataFrame, out_dir: Path, cfg: 
         eos_token=tok.eos_token,  # appended to every completion: the model learns to stop
         disable_tqdm=True,
     )
-    dataset = Dataset.from_dict({"prompt": examples["prompt"].to_list(),
+    dataset = Dataset.from_dict({"prompt": as_model_prompts(tok, examples["prompt"].to_list()),
                                  "completion": examples["completion"].to_list()})
     timecap = TimeCap(cap, log, every=cfg.logging_steps)
     times: list = []  # (step, loss, time) logged by this call: the throughput sidecar
     tok.padding_side = "right"  # training pads on the right; generation (left) is restored on save
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tok,
-                         callbacks=[timecap, MarkComplete(), LossCurve(times), *(callbacks or [])])
+                         callbacks=[timecap, MarkComplete(), LossCurve(times, log), *(callbacks or [])])
     checkpoints.restore_weights(trainer, resume)
     log(f"{len(dataset)} examples, {trainer.args.max_steps if cfg.max_steps > 0 else 'epochs'} "
         f"({cfg.num_train_epochs} epochs), resume from {resume.name if resume else 'scratch'}")

@@ -525,9 +525,27 @@ def test_effects_table_checks_the_three_claims(tmp_path):
     assert len(report["claims"]) == 5 and all(c["holds"] for c in report["claims"])
     assert "| final | 0.200 |" in out.read_text()
     (tmp_path / "student.json").write_text(json.dumps({"pass@1": 0.01, "mean_response_tokens": 20.0}))
-    effects.main(["--eval-dir", str(tmp_path), "--out", str(out)])
+    assert effects.main(["--eval-dir", str(tmp_path), "--out", str(out)]) == 1  # a failed claim fails the check
     claims = json.loads(out.with_suffix(".json").read_text())["claims"]
     assert [c["holds"] for c in claims if "student" in c["claim"]] == [False]
+
+
+def test_effects_compare_the_distilled_student_with_its_base_as_it_comes(tmp_path):
+    from r1.eval import effects
+
+    readable = "|special_token| First, 3 + 4 = 7. |special_token| <answer> 7 </answer>"
+    for name, p1 in {"student_base": 0.05, "student": 0.40, "rl_student": 0.10}.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps({"metrics": {"pass@1": p1, "mean_response_tokens": 9.0}}))
+        pl.DataFrame({"completion": [readable] * 2}).write_parquet(tmp_path / f"{name}.samples.parquet")
+    out = tmp_path / "effects.md"
+    assert effects.main(["--eval-dir", str(tmp_path), "--out", str(out)]) == 0
+    claims = {c["claim"]: c for c in json.loads(out.with_suffix(".json").read_text())["claims"]}
+    assert claims["distilled student beats its base as it comes"]["observed"] == "pass@1 0.400 vs 0.050 (+35.0 points)"
+    assert claims["distilled student beats the RL-only student"]["observed"].endswith("(+30.0 points)")
+    assert [r.split(" |")[0] for r in out.read_text().splitlines() if r.startswith("| s") or r.startswith("| r")] == [
+        "| student_base", "| student", "| rl_student"]
+    (tmp_path / "student_base.json").write_text(json.dumps({"metrics": {"pass@1": 0.5, "mean_response_tokens": 9.0}}))
+    assert effects.main(["--eval-dir", str(tmp_path), "--out", str(out)]) == 1
 
 
 def test_prompted_countdown_compares_with_the_target_and_sometimes_retries(train):
