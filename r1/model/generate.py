@@ -47,8 +47,6 @@ def generate(model: str | Path | tuple, prompts: Sequence[str], n: int = 1, temp
             texts, counts = _hf_generate(*model, prompts, n, temperature, top_p, max_new_tokens, batch_size, seed,
                                          desc)
     elif backend == "vllm":
-        if isinstance(model, (str, Path)):  # anything else is refused by _vllm_generate
-            prompts = as_model_prompts(load_tokenizer(model), prompts)
         texts, counts = _vllm_generate(model, prompts, n, temperature, top_p, max_new_tokens, seed)
     else:
         raise ValueError(f"generation.backend: {backend!r} is not one of ['hf', 'vllm']")
@@ -166,6 +164,7 @@ def _vllm_generate(model, prompts, n, temperature, top_p, max_new_tokens, seed):
         raise RuntimeError("generation.backend 'vllm' needs the vllm package and a CUDA GPU "
                            "(pip install -e '.[gpu]'); on CPU set generation.backend: hf") from None
     llm = _vllm_llm(str(model), seed)
+    prompts = as_model_prompts(load_tokenizer(model), prompts)  # vLLM's prompts as the model reads them, like hf's
     params = vllm.SamplingParams(n=n, temperature=temperature, top_p=top_p, max_tokens=max_new_tokens, seed=seed)
     outputs = llm.generate(prompts, params)
     return ([[c.text for c in o.outputs] for o in outputs], [[len(c.token_ids) for c in o.outputs] for o in outputs])

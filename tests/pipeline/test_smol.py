@@ -21,8 +21,9 @@ def test_smollm2_gguf_imports_saves_and_generates(tmp_path):
     assert getattr(model.config, "quantization_config", None) is None
     modeling.save_model_and_tokenizer(model, tok, tmp_path)
     model, tok = modeling.load_model_and_tokenizer(tmp_path)
-    for tag in modeling.TAGS[:4]:
-        assert tag in tok.get_vocab()
+    readable = "|special_token| first 3 + 4 = 7 |special_token| <answer> 7 </answer>"  # the tags are text to it
+    assert tok.decode(tok(readable)["input_ids"], skip_special_tokens=True) == readable
+    assert len(tok) == model.config.vocab_size  # its vocabulary as it came: no untrained embeddings
     prompt = r1_zero_prompt("What is 2 + 3?")
     ids = tok(prompt, return_tensors="pt")
     out = model.generate(**ids, max_new_tokens=12, do_sample=False)

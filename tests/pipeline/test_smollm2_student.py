@@ -82,7 +82,8 @@ def test_smollm2_is_imported_as_an_instruct_model_reading_its_chat_template(buil
         tok = modeling.load_tokenizer(repo / "models" / model)
         assert modeling.prompt_format(tok) == "chat", model
         assert "<|im_start|>assistant" in modeling.as_model_prompts(tok, ["q"])[0]
-        assert all(tag in tok.get_vocab() for tag in modeling.TAGS), model
+        readable = "|special_token| first 3 + 4 = 7 |special_token| <answer> 7 </answer>"
+        assert tok.decode(tok(readable)["input_ids"], skip_special_tokens=True) == readable, model
 
 
 def test_both_students_train_with_progress_and_tokens_per_second(built):
