@@ -130,11 +130,11 @@ def as_model_rows(rows: list[dict], tokenizer) -> list[dict]:
     """Rows whose `prompt` is given as the model reads it (r1.model.modeling.as_model_prompts). When that changes
     the text, the task's own prompt stays in `question` (where the rewards look first), so a verifier never parses
     the chat template."""
-    from r1.model.modeling import as_model_prompts
+    from r1.model.modeling import as_model_prompts, prompt_format
 
-    given = as_model_prompts(tokenizer, [r["prompt"] for r in rows])
-    if given == [r["prompt"] for r in rows]:
+    if prompt_format(tokenizer) == "text":
         return rows
+    given = as_model_prompts(tokenizer, [r["prompt"] for r in rows])
     return [{**r, "question": r.get("question", r["prompt"]), "prompt": p} for r, p in zip(rows, given)]
 
 
