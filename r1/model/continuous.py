@@ -72,13 +72,16 @@ def sample(logits: torch.Tensor, u: torch.Tensor, temperature: float, top_p: flo
 
 
 def _pick(top, index, u, top_p, rows=None, into=None):
-    above = top.cumsum(-1) - top
-    kept = top.masked_fill(above >= top_p, 0.0) if top_p < 1.0 else top
+    """Inverse CDF at `u` over `top` [B, K] (probabilities; `index` maps a column to its token, None: the column is
+    the token), keeping the prefix whose mass above each token is < top_p; the result lands in `into[rows]` if given."""
+    kept = top.masked_fill(top.cumsum(-1) - top >= top_p, 0.0) if top_p < 1.0 else top
     cdf = kept.double().cumsum(-1)
-    pick = (cdf <= (u * cdf[:, -1]).unsqueeze(1)).sum(-1).clamp_(max=top.shape[1] - 1)
-    # rounding may land on a dropped (zero) entry: step back to the last kept one
-    nonzero = torch.arange(top.shape[1], device=top.device)[None].expand_as(kept).masked_fill(kept <= 0, -1)
-    pick = torch.minimum(pick, nonzero.max(-1).values.clamp_(min=0))
+    # the count of cdf entries <= u * total: a flat stretch (a dropped token) is passed over, so only the clamp at the
+    # end can land on a zero entry, when rounding puts u * total at or past the total
+    pick = torch.searchsorted(cdf, (u * cdf[:, -1]).unsqueeze(1), right=True)[:, 0].clamp_(max=top.shape[1] - 1)
+    if (kept.gather(1, pick[:, None]) <= 0).any():  # step back to the last kept entry
+        nonzero = torch.arange(top.shape[1], device=top.device)[None].expand_as(kept).masked_fill(kept <= 0, -1)
+        pick = torch.minimum(pick, nonzero.max(-1).values.clamp_(min=0))
     token = pick if index is None else index.gather(1, pick[:, None])[:, 0]
     if rows is None:
         return token
@@ -95,6 +98,11 @@ class _Cache:
 
     def take(self, keep: torch.Tensor) -> None:
         self.kv = [c.index_select(0, keep) for c in self.kv]
+
+    def copy(self, src: torch.Tensor, dst: torch.Tensor, width: int) -> None:
+        """Slots `dst` get the first `width` positions of slots `src` (one prompt's prefill serves its repeats)."""
+        for c in self.kv:
+            c[dst, :width] = c[src, :width]
 
 
 class _Model:
@@ -169,7 +177,8 @@ def decode(model, prompts: Sequence[Sequence[int]], *, eos_ids: Sequence[int], m
            refill: float = 0.125, on_done=None) -> list[list[int]]:
     """Completion token ids for each prompt (token id lists, non-empty), eos included when one was drawn; at most
     `max_new_tokens` each. `slots` rows decode together; a finished row's slot takes the next prompt once at least
-    `refill` of the slots are free (a prefill is a forward pass of its own, so refills are batched). `seq_ids` name
+    `refill` of the slots are free (a prefill is a forward pass of its own, so refills are batched); a prompt repeated
+    within a refill (a GRPO group, k eval samples) is prefilled once and its latents copied. `seq_ids` name
     the sequences for the seed contract (default: their index); `on_done(k)` is called with the number finished."""
     if not prompts:
         return []
@@ -220,16 +229,29 @@ def decode(model, prompts: Sequence[Sequence[int]], *, eos_ids: Sequence[int], m
         if queue and (len(free) >= min_free or len(free) == slots):
             take = free[:len(queue)]
             new = [queue.pop() for _ in range(len(take))]
-            width = max(len(prompts[p]) for p in new)
-            tokens = torch.zeros(len(new), width, dtype=torch.long)
+            # a prompt repeated in the refill (a GRPO group, k eval samples) is prefilled once; its latents copied
+            index: dict[tuple, int] = {}  # prompt -> its row in the prefill
+            firsts, which = [], []  # the refill row that carries each distinct prompt; each row's prefill row
             for r, p in enumerate(new):
-                tokens[r, :len(prompts[p])] = torch.as_tensor(prompts[p])
-            lens = torch.tensor([len(prompts[p]) for p in new], device=device)
+                if index.setdefault(tuple(prompts[p]), len(firsts)) == len(firsts):
+                    firsts.append(r)
+                which.append(index[tuple(prompts[p])])
+            unique = [prompts[new[r]] for r in firsts]
+            width = max(len(p) for p in unique)
+            tokens = torch.zeros(len(unique), width, dtype=torch.long)
+            for r, p in enumerate(unique):
+                tokens[r, :len(p)] = torch.as_tensor(p)
+            lens = torch.tensor([len(p) for p in unique], device=device)
             owner[take] = torch.tensor(new)
             seqid[take] = torch.tensor([ids[p] for p in new], device=device)
             drawn[take] = 0
             take_d = take.to(device)
-            logits = net.forward(cache, tokens.to(device), take_d, torch.zeros_like(lens), lens - 1, width)
+            which_d = torch.tensor(which, device=device)
+            src = take_d[firsts]
+            logits = net.forward(cache, tokens.to(device), src, torch.zeros_like(lens), lens - 1, width)
+            if len(unique) < len(new):
+                cache.copy(src[which_d], take_d, width)
+                logits, lens = logits[which_d], lens[which_d]
             tok = draw(logits, take_d)
             pos[take_d] = lens
             done = finished(tok, take_d)

@@ -71,6 +71,38 @@ def test_a_sequence_does_not_depend_on_its_slot_or_neighbours(ds):
     assert one[0] != one[5]  # same prompt, other sample
 
 
+def test_a_repeated_prompt_is_prefilled_once_and_samples_as_if_alone(ds, monkeypatch):
+    """A GRPO group or k eval samples repeat a prompt: one prefill row serves every repeat in the refill, and each
+    repeat still draws the sequence it draws alone."""
+    model, tok = ds
+    a, b = (tok(p)["input_ids"] for p in PROMPTS[2:4])
+    rows = [a] * 3 + [b] * 3
+    kw = dict(eos_ids=[tok.eos_token_id], max_new_tokens=8, temperature=1.0, top_p=0.9, seed=5)
+    alone = continuous.decode(model, rows, slots=1, **kw)  # one prompt per refill: nothing to share
+    prefills, forward = [], continuous._Model.forward
+
+    def spy(self, cache, tokens, *args):
+        if tokens.shape[1] > 1 or args[0] is not None:
+            prefills.append(tokens.shape[0])
+        return forward(self, cache, tokens, *args)
+
+    monkeypatch.setattr(continuous._Model, "forward", spy)
+    shared = continuous.decode(model, rows, slots=6, **kw)
+    assert prefills == [2]
+    assert shared == alone
+    assert shared[0] != shared[1]  # the repeats are separate samples
+
+
+def test_pick_never_lands_on_a_dropped_token():
+    """Inverse CDF: a zero-probability entry (top-p dropped, or underflow) is never drawn, even where rounding puts
+    u * total at the very end of the CDF."""
+    top = torch.tensor([[0.5, 0.0, 0.3, 0.2, 0.0, 0.0]] * 5)
+    u = torch.tensor([0.0, 0.5, 0.79, 0.999999, 1.0], dtype=torch.float64)  # 1.0: what rounding can reach
+    assert continuous._pick(top, None, u, 1.0).tolist() == [0, 2, 2, 3, 3]
+    index = torch.tensor([[9, 8, 7, 6, 5, 4]] * 5)
+    assert continuous._pick(top, index, u, 0.75).tolist() == [9, 9, 7, 7, 7]  # top-p keeps 9 (0.5) and 7 (0.3)
+
+
 def _hf_probs(logits, temperature, top_p):
     scores = TopPLogitsWarper(top_p)(None, TemperatureLogitsWarper(temperature)(None, logits.clone()))
     return scores.softmax(-1)
