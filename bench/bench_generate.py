@@ -1,9 +1,11 @@
 """Generation throughput, every path on the same model, prompts and settings, in one run (ratios, not only absolutes).
 
     python bench/bench_generate.py --model models/r1_zero --tasks data/tasks [--prompts 256] [--threads 1]
+        [--samples 8 --batch 256]    # the eval stage's call: k samples of each item, 256 sequences a batch
 
 Prints tokens/s (generated tokens, eos included, per second of wall time) of:
-  plain       model.generate, left-padded batches of `--batch` sequences (HF's stock loop)
+  plain       model.generate, left-padded batches of `--batch` sequences (HF's stock loop; `--samples` copies of
+              each prompt, as num_return_sequences gives them)
   previous    the project's path before continuous batching: model.generate with the absorbed MLA decode
   project     r1.generate as it is now (continuous batching on DeepSeek-V3, r1.model.continuous)
   grpo-trl    the rollouts of real GRPOTrainer steps with TRL's own generate (the profile's r1_zero settings)
@@ -66,7 +68,7 @@ def timed(fn):
 def plain(model, tok, prompts, a, absorbed: bool) -> tuple[int, float]:
     """Tokens and seconds of model.generate over left-padded batches (eos counted, padding not)."""
     eos, pad = tok.eos_token_id, tok.pad_token_id
-    rows = tok(prompts)["input_ids"]
+    rows = [r for r in tok(prompts)["input_ids"] for _ in range(a.samples)]
     total = 0
     start = time.perf_counter()
     with torch.inference_mode():
@@ -83,10 +85,10 @@ def plain(model, tok, prompts, a, absorbed: bool) -> tuple[int, float]:
 
 
 def project(model, tok, prompts, a) -> tuple[int, float]:
-    (_, counts), secs = timed(lambda: gen.generate((model, tok), prompts, temperature=a.temperature, top_p=a.top_p,
-                                                   max_new_tokens=a.max_new_tokens, batch_size=a.batch, seed=1,
-                                                   return_num_tokens=True, desc="project"))
-    return sum(c[0] + (c[0] < a.max_new_tokens) for c in counts), secs  # + the eos each finished row drew
+    (_, counts), secs = timed(lambda: gen.generate((model, tok), prompts, n=a.samples, temperature=a.temperature,
+                                                   top_p=a.top_p, max_new_tokens=a.max_new_tokens, batch_size=a.batch,
+                                                   seed=1, return_num_tokens=True, desc="project"))
+    return sum(c + (c < a.max_new_tokens) for row in counts for c in row), secs  # + the eos each finished row drew
 
 
 def grpo(model_dir, model, tok, prompts, a, ours: bool) -> tuple[int, float]:
@@ -171,6 +173,7 @@ def main(argv=None) -> None:
     p.add_argument("--profile", default="default", help="whose r1_zero settings the GRPO step uses")
     p.add_argument("--prompts", type=int, default=256)
     p.add_argument("--batch", type=int, default=64, help="sequences per batch (slots)")
+    p.add_argument("--samples", type=int, default=1, help="completions per prompt (r1.generate's n: eval.k)")
     p.add_argument("--max-new-tokens", type=int, default=96)
     p.add_argument("--temperature", type=float, default=0.7)
     p.add_argument("--top-p", type=float, default=0.95)
@@ -182,8 +185,8 @@ def main(argv=None) -> None:
     model.eval()
     prompts = prompts_from(a.tasks, a.prompts)
     print(f"model {a.model or 'random ' + a.profile}: {sum(x.numel() for x in model.parameters()):,} params, "
-          f"vocab {model.config.vocab_size}; {len(prompts)} prompts, batch {a.batch}, max_new_tokens "
-          f"{a.max_new_tokens}, T={a.temperature}, top_p={a.top_p}; {a.threads} thread(s); "
+          f"vocab {model.config.vocab_size}; {len(prompts)} prompts x {a.samples} samples, batch {a.batch}, "
+          f"max_new_tokens {a.max_new_tokens}, T={a.temperature}, top_p={a.top_p}; {a.threads} thread(s); "
           f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
     rows = {}
     rows["plain"] = plain(model, tok, prompts, a, absorbed=False)
@@ -193,7 +196,7 @@ def main(argv=None) -> None:
     grpo_prompts = prompts[:max(a.prompts // 4, 16)]
     rows["grpo-trl"] = grpo(a.model, model, tok, grpo_prompts, a, ours=False)
     rows["grpo-ours"] = grpo(a.model, model, tok, grpo_prompts, a, ours=True)
-    mean_len = rows["project"][0] / len(prompts)
+    mean_len = rows["project"][0] / (len(prompts) * a.samples)
     context = int(sum(len(x) for x in tok(prompts)["input_ids"]) / len(prompts) + mean_len / 2)
     rate = {k: n / s for k, (n, s) in rows.items()}
     rate["ceiling"] = ceiling(model, a, context)
