@@ -39,6 +39,7 @@ class Stage:
     trains: bool = False  # takes `compute.train_threads` cores here and the node's GPUs at full scale
     launch: str = ""  # at full scale: accelerate launch config (configs/accelerate/<launch>.yaml)
     side_branch: bool = False  # yields to the main chain when both could run
+    leaf: bool = False  # only the report reads it (an eval): yields to every training job, fills the cores left free
     gpu: bool = False  # at full scale: needs a GPU (training, sampling, evaluation)
     files: tuple[str, ...] = ()  # the row's own input files, outside the DAG (tasks: a user's task files)
     deps: tuple[str, ...] = ()  # filled by `stages`: the outputs of `needs`
@@ -84,7 +85,9 @@ class Stage:
 
     @property
     def priority(self) -> int:
-        return -1 if self.side_branch else 0
+        """Snakemake's job priority: the main chain first, then side branches, then leaves. A one-thread leaf run
+        first would leave a core idle beside it, as no two-thread training job fits there."""
+        return -2 if self.leaf else -1 if self.side_branch else 0
 
     @property
     def all_outs(self) -> list[str]:
@@ -117,7 +120,7 @@ def table(eval_models: list[str], n_shards: int, task_files: tuple[str, ...] = (
                     params=("seed", "reasoning_set", "generation"), outs=(str(paths.shard_dir(i)),), gpu=True)
               for i in range(n_shards)]
     evals = [Stage(f"eval_{m}", module="eval", instance=m, needs=(m, "tasks"), params=("seed", "eval", "generation"),
-                   outs=(str(paths.eval_json(m)), str(paths.eval_samples(m))), gpu=True)
+                   outs=(str(paths.eval_json(m)), str(paths.eval_samples(m))), gpu=True, leaf=True)
              for m in eval_models]
     return [
         # Part 1: tasks -> base -> R1-Zero.

@@ -75,6 +75,20 @@ def test_snakefile_agrees_with_dvc_yaml(root, profile):
         assert local == set(stage.code) and not local & set(stage.deps), name
 
 
+@pytest.mark.parametrize("profile", ["default", "smollm2"])
+def test_training_jobs_go_before_evals_when_both_could_run(root, profile):
+    """A one-thread eval started first leaves a core idle beside it (no two-thread training job fits there): the
+    Snakefile gives evals the lowest priority, side branches the next, the main chain the highest."""
+    rules = _snakemake_rules(root, profile)
+    stages = _stages(profile)
+    evals = {n for n, s in stages.items() if s.module == "eval"}
+    trainings = {n for n, s in stages.items() if s.trains}
+    assert evals and trainings
+    assert max(rules[n].priority for n in evals) < min(rules[n].priority for n in trainings)
+    assert rules["student"].priority < rules["r1_zero"].priority  # a side branch yields to the main chain
+    assert {rules[n].priority for n in rules} == {s.priority for s in stages.values()}
+
+
 def test_one_name_per_stage(root):
     """A stage's module is r1/stages/<name>.py (a family's: <module>_<instance>), its params section is its name
     where it has one of its own, and its artifact is named after it."""
