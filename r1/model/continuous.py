@@ -233,9 +233,11 @@ def decode(model, prompts: Sequence[Sequence[int]], *, eos_ids: Sequence[int], m
             index: dict[tuple, int] = {}  # prompt -> its row in the prefill
             firsts, which = [], []  # the refill row that carries each distinct prompt; each row's prefill row
             for r, p in enumerate(new):
-                if index.setdefault(tuple(prompts[p]), len(firsts)) == len(firsts):
+                key = tuple(prompts[p])
+                if key not in index:
+                    index[key] = len(firsts)
                     firsts.append(r)
-                which.append(index[tuple(prompts[p])])
+                which.append(index[key])
             unique = [prompts[new[r]] for r in firsts]
             width = max(len(p) for p in unique)
             tokens = torch.zeros(len(unique), width, dtype=torch.long)
